@@ -1,1 +1,136 @@
-//! placeholder
+//! IronBucket's policy language: parsing YAML policy documents, compiling a set of them into a
+//! decision table, and deciding S3 requests against it.
+//!
+//! The crate does no I/O and has no async code. Callers pass file paths and texts in as
+//! [`SourceFile`]s and get back a [`Compilation`]: a [`DecisionTable`] when the set is valid,
+//! and every [`Diagnostic`] found across all files either way.
+//!
+//! ```
+//! use ironbucket_policy::{compile, Action, Principal, Request, RequestContext, SourceFile};
+//!
+//! let source = SourceFile::new(
+//!     "read.yaml",
+//!     r#"
+//! version: "1.0"
+//! policies:
+//!   - id: analysts-read
+//!     effect: Allow
+//!     principals: {type: role, values: [analyst]}
+//!     actions: ["s3:Get*"]
+//!     resources: ["arn:aws:s3:::curated/*"]
+//!     audit: true
+//! "#,
+//! );
+//! let compilation = compile(&[source]);
+//! let table = compilation.table.expect("valid policies");
+//!
+//! let principal = Principal {
+//!     user_id: "u-17".into(),
+//!     roles: vec!["analyst".into()],
+//!     ..Principal::default()
+//! };
+//! let context = RequestContext::default();
+//! let request = Request {
+//!     principal: &principal,
+//!     action: Action::GetObject,
+//!     resource: "arn:aws:s3:::curated/2024/sales.csv",
+//!     context: &context,
+//! };
+//! assert!(table.evaluate(&request).is_allowed());
+//! ```
+//!
+//! # Semantics
+//!
+//! A request is allowed only when at least one enforced Allow policy matches it and no
+//! enforced Deny policy does. An explicit Deny overrides every Allow, no match at all denies,
+//! and an empty table denies everything. Dry-run policies are matched and reported but never
+//! change the effect.
+//!
+//! # Decision table design
+//!
+//! Compilation turns each policy's patterns into indices, so that a decision looks only at
+//! the policies that can match instead of matching one glob per policy:
+//!
+//! - Strings are interned: principal values become keys of one hash map per principal type,
+//!   and policy ids are shared `Arc<str>`s that decisions clone without copying.
+//! - Actions are bit sets. Action wildcards such as `s3:Get*` are expanded against the closed
+//!   list of S3 actions at compile time, so an [`ActionSet`] holds one bit per [`Action`], and
+//!   the table keeps, for each action, the bit set of policies that cover it.
+//! - Principals are indexed. The principal's user id, tenant, roles and groups are looked up
+//!   in the hash maps, which give the policies naming them; policies with principal type `*`
+//!   are always candidates. Candidates are a bit set over policies, intersected with the
+//!   action's bit set.
+//! - Resource patterns are split into a literal prefix (up to the first `*` or `?`) and a
+//!   remainder. The distinct prefixes are kept sorted with a link from each prefix to its
+//!   longest stored proper prefix, so one binary search over the resource ARN finds every
+//!   prefix that starts it. The remainder glob runs only for candidate policies.
+//! - Conditions are lowered to typed predicates: CIDR blocks parsed, booleans resolved.
+//!
+//! [`reference::evaluate`] is a plain interpreter of the same semantics over the parsed
+//! documents. Tests compare it with the table on generated policy sets.
+//!
+//! `cargo run --release -p ironbucket-policy --example decision_timing` measures decisions
+//! against a generated set of 1,000 policies.
+
+#![forbid(unsafe_code)]
+
+mod action;
+mod condition;
+mod decision;
+mod diagnostic;
+mod document;
+mod glob;
+mod lint;
+mod parse;
+pub mod reference;
+mod request;
+mod suggest;
+mod table;
+mod yaml;
+
+pub use action::{ACTION_COUNT, Action, ActionSet, UnknownActionError};
+pub use decision::{Decision, DenyReason, Effect};
+pub use diagnostic::{Diagnostic, Position, Severity};
+pub use document::{
+    ActionPattern, Condition, ConditionKey, ConditionOperator, Mode, Policy, PolicyDocument,
+    PrincipalSelector, PrincipalType, Quantifier, ResourcePattern, S3_ARN_PREFIX, ValueKind,
+};
+pub use parse::{MAX_POLICY_ID_BYTES, MAX_SOURCE_BYTES, ParsedPolicies, SourceFile, parse};
+pub use request::{Principal, Request, RequestContext};
+pub use table::DecisionTable;
+
+/// The result of [`compile`].
+#[derive(Clone, Debug)]
+pub struct Compilation {
+    /// The compiled table, or `None` when any diagnostic is an error.
+    pub table: Option<DecisionTable>,
+    /// The valid documents, in file path order, for tools such as the reference interpreter.
+    pub documents: Vec<PolicyDocument>,
+    /// Every error, warning and note, sorted by file, line and column.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compilation {
+    /// Returns true when any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Parses, validates and compiles a set of policy sources.
+///
+/// The table is built only when no diagnostic is an error. Its digest covers the sources as
+/// given, including files that define no policy.
+pub fn compile(sources: &[SourceFile]) -> Compilation {
+    let parsed = parse(sources);
+    let table = if parsed.has_errors() {
+        None
+    } else {
+        Some(DecisionTable::build(&parsed.documents, sources))
+    };
+    Compilation {
+        table,
+        documents: parsed.documents,
+        diagnostics: parsed.diagnostics,
+    }
+}
