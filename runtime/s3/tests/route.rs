@@ -33,6 +33,26 @@ fn route_error(method: &str, target: &str) -> S3Error {
     route_with(method, target, "127.0.0.1:9000", None).expect_err("the request is rejected")
 }
 
+/// Method, target, `x-amz-copy-source`, then the expected operation, bucket and key.
+type PathCase = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Operation,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+/// Method, target, `Host`, then the expected operation, bucket and key.
+type HostCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Operation,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
 fn not_implemented(name: &'static str) -> Operation {
     Operation::NotImplemented { name }
 }
@@ -41,14 +61,7 @@ fn not_implemented(name: &'static str) -> Operation {
 fn routing_table_path_style() {
     use Operation::*;
     let copy = Some("src-bucket/src-key");
-    let cases: &[(
-        &str,
-        &str,
-        Option<&str>,
-        Operation,
-        Option<&str>,
-        Option<&str>,
-    )] = &[
+    let cases: &[PathCase] = &[
         ("GET", "/", None, ListBuckets, None, None),
         ("PUT", "/bucket", None, CreateBucket, Some("bucket"), None),
         ("PUT", "/bucket/", None, CreateBucket, Some("bucket"), None),
@@ -471,7 +484,7 @@ fn query_invalid_utf8_rejected() {
 
 #[test]
 fn virtual_hosted_style_routes() {
-    let cases: &[(&str, &str, &str, Operation, Option<&str>, Option<&str>)] = &[
+    let cases: &[HostCase] = &[
         (
             "GET",
             "/",
