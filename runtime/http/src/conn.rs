@@ -347,36 +347,26 @@ async fn write_stream(
     let chunk_timeout = transport.settings.timeouts.response_chunk;
     let mut sent = 0u64;
     while sent < length {
-        let next = rt::race(
-            chunks.next(),
-            rt::deadline_after(chunk_timeout),
-            std::future::pending::<()>(),
-        )
-        .await;
-        let mut chunk = match next {
-            rt::Race::Done(Some(Ok(chunk))) => chunk,
-            rt::Race::Done(Some(Err(error))) => {
-                warn!(core = info.core, connection = info.connection_id, error = %error, sent, length, "response body stream failed, closing connection");
-                return Err(());
-            }
-            rt::Race::Done(None) => {
+        let deadline = rt::deadline_after(chunk_timeout);
+        let next = rt::race(chunks.next(), deadline, std::future::pending::<()>()).await;
+        let failure = match next {
+            rt::Race::Done(Some(Ok(chunk))) => Ok(chunk),
+            rt::Race::Done(Some(Err(error))) => Err(error.to_string()),
+            rt::Race::Done(None) => Err("stream ended early".to_owned()),
+            rt::Race::TimedOut | rt::Race::Cancelled => Err("stream stalled".to_owned()),
+        };
+        let mut chunk = match failure {
+            Ok(chunk) => chunk,
+            Err(error) => {
                 warn!(
                     core = info.core,
                     connection = info.connection_id,
+                    error,
                     sent,
                     length,
-                    "response body stream ended early, closing connection"
+                    "response body incomplete, closing connection"
                 );
-                return Err(());
-            }
-            rt::Race::TimedOut | rt::Race::Cancelled => {
-                warn!(
-                    core = info.core,
-                    connection = info.connection_id,
-                    sent,
-                    length,
-                    "response body stream stalled, closing connection"
-                );
+                flush_truncated(transport, pending).await;
                 return Err(());
             }
         };
@@ -404,20 +394,15 @@ async fn write_stream(
                 .map_err(|_| ())?;
         }
         if overlong {
-            // The declared length went out whole; the extra bytes are dropped and
-            // the connection closed, since the service's view of the body is wrong.
+            // The declared length goes out whole; the extra bytes are dropped and
+            // the connection closed, because the service's view of the body is wrong.
             warn!(
                 core = info.core,
                 connection = info.connection_id,
                 length,
                 "response body stream longer than its length, closing connection"
             );
-            if !pending.is_empty() {
-                let _ = transport
-                    .io
-                    .write_all(pending.freeze(), write_timeout)
-                    .await;
-            }
+            flush_truncated(transport, pending).await;
             return Err(());
         }
     }
@@ -429,6 +414,16 @@ async fn write_stream(
             .map_err(|_| ())?;
     }
     Ok(())
+}
+
+/// Sends what was buffered of a response that will not be completed, so the
+/// client sees the head and a truncated body (which its length check reports)
+/// instead of a connection closed without any response.
+async fn flush_truncated(transport: &mut Transport, pending: BytesMut) {
+    if !pending.is_empty() {
+        let timeout = transport.settings.timeouts.write;
+        let _ = transport.io.write_all(pending.freeze(), timeout).await;
+    }
 }
 
 /// Closes a connection that may still have unread input: shuts down the write
