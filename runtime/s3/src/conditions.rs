@@ -2,11 +2,11 @@
 //! `If-Unmodified-Since`, and their `x-amz-copy-source-if-*` counterparts on
 //! copies.
 //!
-//! Evaluation follows RFC 9110, section 13.2.2: `If-Match` is checked first
-//! and, when present, `If-Unmodified-Since` is ignored; `If-None-Match` is
-//! checked next and, when present, `If-Modified-Since` is ignored. This is the
-//! precedence S3 documents for `GetObject` and `CopyObject`. A date that does
-//! not parse is ignored, as the RFC requires.
+//! Evaluation follows RFC 9110, section 13.2.2. `If-Match` is checked first,
+//! and when it is present `If-Unmodified-Since` is ignored. `If-None-Match`
+//! is checked next, and when it is present `If-Modified-Since` is ignored.
+//! This is the precedence S3 documents for `GetObject` and `CopyObject`. A
+//! date that does not parse is ignored, as the RFC requires.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -68,10 +68,10 @@ impl<'a> ConditionalHeaders<'a> {
 
 /// Evaluates the conditional headers of a request on an existing object.
 ///
-/// `etag` may be given with or without its quotes. Errors: a failed
-/// `If-Match` or `If-Unmodified-Since` is 412 `PreconditionFailed`; a
-/// matching `If-None-Match` is 304 `NotModified` for GET and HEAD and 412 for
-/// other methods (such as a PUT with `If-None-Match: *`); a failed
+/// `etag` may be given with or without its quotes. A failed `If-Match` or
+/// `If-Unmodified-Since` is 412 `PreconditionFailed`. A matching
+/// `If-None-Match` is 304 `NotModified` for GET and HEAD, and 412 for other
+/// methods (such as a PUT with `If-None-Match: *`). A failed
 /// `If-Modified-Since` on GET or HEAD is 304. The `Condition` element of a
 /// 412 names the header that failed.
 pub fn evaluate_conditions(
@@ -89,8 +89,8 @@ pub fn evaluate_conditions(
 }
 
 /// Evaluates the `x-amz-copy-source-if-*` headers of a copy on its source
-/// object. Every failure is 412 `PreconditionFailed`, because a copy never
-/// answers 304.
+/// object. Every failure is 412 `PreconditionFailed`, because S3 never
+/// returns 304 for a copy.
 pub fn evaluate_copy_source_conditions(
     headers: &ConditionalHeaders<'_>,
     etag: &str,
@@ -121,7 +121,7 @@ const COPY_SOURCE_HEADER_NAMES: ConditionNames = ConditionNames {
     if_unmodified_since: "x-amz-copy-source-If-Unmodified-Since",
 };
 
-/// How a request uses the object its conditions are evaluated on.
+/// The use a request makes of the object its conditions are evaluated on.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// GET or HEAD: a matching `If-None-Match` or an unmodified object is 304.

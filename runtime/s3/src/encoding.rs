@@ -3,7 +3,7 @@
 //!
 //! The two decoders differ on purpose. In a path, `+` is a literal plus sign,
 //! as S3 reads it. In a query string, `+` is a space, as in HTML form
-//! encoding; the AWS SDKs always percent-encode both, so only hand-written
+//! encoding. The AWS SDKs always percent-encode both, so only hand-written
 //! URLs see the difference.
 
 use std::borrow::Cow;

@@ -45,27 +45,23 @@ pub fn format_iso8601_millis(time: SystemTime) -> String {
 pub fn write_iso8601_millis(out: &mut String, time: SystemTime) {
     let datetime = OffsetDateTime::from(time);
     let year = datetime.year().clamp(0, 9999) as u32;
-    let fields = [
-        (year, 4, '-'),
-        (u32::from(u8::from(datetime.month())), 2, '-'),
-        (u32::from(datetime.day()), 2, 'T'),
-        (u32::from(datetime.hour()), 2, ':'),
-        (u32::from(datetime.minute()), 2, ':'),
-        (u32::from(datetime.second()), 2, '.'),
-        (u32::from(datetime.millisecond()), 3, 'Z'),
-    ];
-    for (value, width, separator) in fields {
-        push_padded(out, value, width);
-        out.push(separator);
-    }
+    let mut text = *b"0000-00-00T00:00:00.000Z";
+    write_digits(&mut text[0..4], year);
+    write_digits(&mut text[5..7], u32::from(u8::from(datetime.month())));
+    write_digits(&mut text[8..10], u32::from(datetime.day()));
+    write_digits(&mut text[11..13], u32::from(datetime.hour()));
+    write_digits(&mut text[14..16], u32::from(datetime.minute()));
+    write_digits(&mut text[17..19], u32::from(datetime.second()));
+    write_digits(&mut text[20..23], u32::from(datetime.millisecond()));
+    // Every byte is an ASCII digit or one of `-T:.Z`.
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
 }
 
-fn push_padded(out: &mut String, value: u32, width: u32) {
-    let mut divisor = 10u32.pow(width - 1);
-    while divisor > 0 {
-        let digit = (value / divisor) % 10;
-        out.push(char::from(b'0' + digit as u8));
-        divisor /= 10;
+/// Writes `value` as zero-padded decimal digits filling `slot`.
+fn write_digits(slot: &mut [u8], mut value: u32) {
+    for digit in slot.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
     }
 }
 
@@ -77,8 +73,8 @@ fn push_padded(out: &mut String, value: u32, width: u32) {
 /// section 5.3). Errors: a header with an empty name is `InvalidArgument`;
 /// names plus values over 2 KiB in total are `MetadataTooLarge`.
 // NOTE: S3 documents the 2 KiB limit as the sum of the UTF-8 bytes of "each
-// key and value"; this counts names without the `x-amz-meta-` prefix, which
-// is the reading that accepts more. The exact rule S3 applies is unverified.
+// key and value". This counts names without the `x-amz-meta-` prefix, the
+// more lenient reading, and whether S3 counts the prefix is unverified.
 pub fn collect_user_metadata<'a>(
     headers: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<Vec<(String, String)>, S3Error> {

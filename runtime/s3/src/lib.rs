@@ -1,11 +1,11 @@
 //! The S3 protocol layer of IronBucket, with no I/O and no async code.
 //!
 //! The gateway's request path calls into this crate to route an HTTP request
-//! to an S3 operation ([`route`]), to read shared request parameters
-//! ([`params`]), to evaluate `Range` and conditional headers ([`range`],
-//! [`conditions`]), to parse request bodies and render response documents
-//! ([`xml`]), to build response headers ([`headers`]), and to map failures to
-//! S3 error documents ([`S3Error`]).
+//! to an S3 operation ([`route`]) and to read shared request parameters
+//! ([`params`]). It also evaluates `Range` and conditional headers
+//! ([`range`], [`conditions`]), parses request bodies and renders response
+//! documents ([`xml`]), builds response headers ([`headers`]), and maps
+//! failures to S3 error documents ([`S3Error`]).
 
 #![forbid(unsafe_code)]
 

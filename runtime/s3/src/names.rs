@@ -2,17 +2,18 @@
 
 use crate::error::{ErrorCode, S3Error};
 
-/// The longest object key S3 accepts, in bytes of UTF-8.
+/// The maximum length of an object key, in bytes of UTF-8, as S3 enforces it.
 pub const MAX_KEY_LEN: usize = 1024;
 
 /// Returns whether `name` follows S3's naming rules for general purpose buckets.
 ///
-/// The rules: 3 to 63 characters of lowercase letters, digits, `.` and `-`;
-/// the first and last character a letter or digit; no two adjacent periods;
-/// not shaped like an IPv4 address; none of the prefixes (`xn--`, `sthree-`,
-/// `amzn-s3-demo-`) or suffixes (`-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`,
-/// `--table-s3`) that S3 reserves. Legacy names with capitals or underscores,
-/// which old us-east-1 buckets may have, are rejected.
+/// A valid name has 3 to 63 characters of lowercase letters, digits, `.` and
+/// `-`, and starts and ends with a letter or digit. It has no two adjacent
+/// periods and is not shaped like an IPv4 address. It carries none of the
+/// prefixes (`xn--`, `sthree-`, `amzn-s3-demo-`) or suffixes (`-s3alias`,
+/// `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`) that S3 reserves. Legacy names
+/// with capitals or underscores, which old us-east-1 buckets may have, are
+/// rejected.
 pub fn is_valid_bucket_name(name: &str) -> bool {
     const RESERVED_PREFIXES: [&str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
     const RESERVED_SUFFIXES: [&str; 5] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];

@@ -29,7 +29,7 @@ pub enum Operation {
     GetBucketLocation,
     GetBucketAcl,
     PutBucketAcl,
-    /// Always answered as an unversioned bucket.
+    /// The gateway reports every bucket as unversioned.
     GetBucketVersioning,
     ListObjects,
     ListObjectsV2,
@@ -49,8 +49,8 @@ pub enum Operation {
     CompleteMultipartUpload,
     AbortMultipartUpload,
     ListParts,
-    /// A recognised S3 operation that this gateway does not implement; the
-    /// gateway answers it with 501 `NotImplemented`.
+    /// A recognised S3 operation that this gateway does not implement, so the
+    /// gateway returns 501 `NotImplemented` for it.
     NotImplemented {
         /// The operation name from the S3 API reference, such as `PutObjectTagging`.
         name: &'static str,

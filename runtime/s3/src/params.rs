@@ -7,8 +7,8 @@ use crate::error::{ErrorCode, S3Error};
 use crate::names::{is_valid_bucket_name, validate_key};
 use crate::route::Query;
 
-/// The most keys, uploads or parts one listing response returns, and the
-/// default when the request does not say.
+/// The maximum number of keys, uploads or parts in one listing response, and
+/// the default when the request sets none.
 pub const MAX_LIST_ENTRIES: u32 = 1000;
 
 /// The highest part number of a multipart upload.
@@ -59,7 +59,7 @@ impl ListParams {
 
 /// Parses the listing parameters of a bucket listing.
 ///
-/// `max-keys` and `max-uploads` must be non-negative integers; an empty
+/// `max-keys` and `max-uploads` must be non-negative integers. An empty
 /// `continuation-token`, an `encoding-type` other than `url` and a
 /// `fetch-owner` other than `true` or `false` are `InvalidArgument` errors.
 pub fn parse_list_params(query: &Query) -> Result<ListParams, S3Error> {
@@ -202,10 +202,10 @@ pub struct CopySource {
 /// optionally followed by `?versionId=null`.
 ///
 /// The version is split off before decoding, so a `?` inside a key must be
-/// sent as `%3F`, as the SDKs do. Errors: a missing bucket or key, or a
-/// query other than `versionId`, is `InvalidArgument`; an invalid bucket name
-/// is `NoSuchBucket`, as in routing; a version other than `null` is
-/// `NoSuchVersion`, because this gateway keeps no versions; a key over 1024
+/// sent as `%3F`, as the SDKs do. A missing bucket or key, or a query other
+/// than `versionId`, is `InvalidArgument`. An invalid bucket name is
+/// `NoSuchBucket`, as in routing. A version other than `null` is
+/// `NoSuchVersion`, because this gateway keeps no versions. A key over 1024
 /// bytes is `KeyTooLongError`.
 pub fn parse_copy_source(header: &str) -> Result<CopySource, S3Error> {
     let invalid = || {

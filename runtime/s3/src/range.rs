@@ -2,8 +2,8 @@
 //! `x-amz-copy-source-range` header of `UploadPartCopy`.
 //!
 //! S3 serves one byte range per request. Following RFC 9110, section 14.2, a
-//! `Range` header that does not parse, that uses another unit, or that asks
-//! for several ranges is ignored, and the whole object is served with 200.
+//! `Range` header that does not parse, that uses another unit, or that
+//! requests several ranges is ignored, and the whole object is served with 200.
 //! S3 documents that it does not support multiple ranges in one GET, and it
 //! answers such requests with the whole object. A range that parses but
 //! selects no byte of the object is 416 `InvalidRange`.
@@ -13,9 +13,9 @@ use crate::error::{ErrorCode, S3Error};
 /// Parses a `Range` header against an object of `object_size` bytes.
 ///
 /// Returns `Ok(Some((start, end)))` with an inclusive end clamped to
-/// `object_size - 1`, `Ok(None)` when the header is to be ignored, and
-/// `InvalidRange` when the range is unsatisfiable: a start at or past the
-/// end, a suffix of zero bytes, or any range of an empty object.
+/// `object_size - 1`, or `Ok(None)` when the header is to be ignored. An
+/// unsatisfiable range is `InvalidRange`: a start at or past the end, a
+/// suffix of zero bytes, or any range of an empty object.
 pub fn parse_range(header: &str, object_size: u64) -> Result<Option<(u64, u64)>, S3Error> {
     let Some(spec) = parse_single_range(header) else {
         return Ok(None);

@@ -15,8 +15,9 @@ use crate::error::{ErrorCode, S3Error};
 use crate::names::{is_valid_bucket_name, validate_key};
 use crate::operation::{Operation, ResourceKind, find_unsupported, is_unsupported_subresource};
 
-/// The most query parameters a request may carry. S3 documents no limit; this
-/// one only bounds allocation and is far above what SDKs and presigned URLs send.
+/// The maximum number of query parameters in a request. S3 documents no limit,
+/// so this one only bounds allocation and is far above what SDKs and
+/// presigned URLs send.
 pub const MAX_QUERY_PARAMS: usize = 1000;
 
 /// An HTTP request method that S3 defines operations for.
@@ -57,7 +58,7 @@ impl Method {
     }
 }
 
-/// What the router needs from a request.
+/// The parts of a request that routing reads.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteInput<'a> {
     /// The method token, such as `GET`.
@@ -75,7 +76,7 @@ pub struct RouteInput<'a> {
     pub copy_source: Option<&'a str>,
 }
 
-/// How the request named its bucket.
+/// The addressing style in which the request named its bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Addressing {
     /// `/bucket/key`.
@@ -192,12 +193,12 @@ fn resource_path(bucket: Option<&str>, key: Option<&str>) -> String {
 
 /// Routes a request to an S3 operation.
 ///
-/// Errors: an unknown method is `MethodNotAllowed`; a target that is not a
-/// path, a malformed percent-escape or non-UTF-8 text is `InvalidURI`; a key
-/// over 1024 bytes is `KeyTooLongError`; an invalid bucket name is
-/// `InvalidBucketName` for `CreateBucket` and `NoSuchBucket` otherwise; a
+/// An unknown method is `MethodNotAllowed`. A target that is not a path, a
+/// malformed percent-escape or non-UTF-8 text is `InvalidURI`. A key over
+/// 1024 bytes is `KeyTooLongError`. An invalid bucket name is
+/// `InvalidBucketName` for `CreateBucket` and `NoSuchBucket` otherwise. A
 /// recognised sub-resource with a method S3 does not define for it is
-/// `NotImplemented`; `partNumber` without `uploadId` (or the reverse) on a
+/// `NotImplemented`. `partNumber` without `uploadId` (or the reverse) on a
 /// PUT, and a `list-type` other than 2, are `InvalidArgument`.
 pub fn route(input: &RouteInput<'_>) -> Result<S3Request, S3Error> {
     let (authority, origin) = split_absolute_form(input.target)?;

@@ -233,8 +233,8 @@ fn if_match_beats_unmodified_since() {
 
 #[test]
 fn if_none_match_beats_modified_since() {
-    // The ETag differs, so If-None-Match passes and If-Modified-Since, which
-    // would answer 304, is not evaluated.
+    // The ETag differs, so If-None-Match passes, and If-Modified-Since, which
+    // would return 304, is not evaluated.
     let headers = ConditionalHeaders {
         if_none_match: Some("\"other\""),
         if_modified_since: Some(AFTER),

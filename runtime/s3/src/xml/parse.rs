@@ -15,7 +15,7 @@ use quick_xml::events::Event;
 use crate::error::{ErrorCode, S3Error};
 use crate::params::MAX_PART_NUMBER;
 
-/// The most keys one `DeleteObjects` request may name.
+/// The maximum number of keys in one `DeleteObjects` request.
 pub const MAX_DELETE_OBJECTS: usize = 1000;
 
 /// The deepest element nesting accepted. The documents parsed here are three
@@ -96,10 +96,10 @@ pub struct CompletedPart {
 
 /// Parses the body of `CompleteMultipartUpload`.
 ///
-/// Checksum elements (`ChecksumCRC32` and the others) are ignored. Errors: a
+/// Checksum elements (`ChecksumCRC32` and the others) are ignored. A
 /// malformed document, no `Part`, a part without `PartNumber` or `ETag`, or
-/// more than 10000 parts is `MalformedXML`; a part number outside 1 to 10000
-/// is `InvalidArgument`; part numbers that do not strictly increase are
+/// more than 10000 parts is `MalformedXML`. A part number outside 1 to 10000
+/// is `InvalidArgument`. Part numbers that do not strictly increase are
 /// `InvalidPartOrder`.
 pub fn parse_complete_multipart_upload(body: &[u8]) -> Result<Vec<CompletedPart>, S3Error> {
     let mut parts: Vec<CompletedPart> = Vec::new();
@@ -181,9 +181,9 @@ pub fn parse_create_bucket_configuration(body: &[u8]) -> Result<Option<String>, 
 /// which requires one outside us-east-1, but it lets clients that never send
 /// one create buckets. A constraint equal to the region is accepted, and so
 /// is `EU` for eu-west-1, its legacy alias. A value that is not shaped like a
-/// region name is `InvalidLocationConstraint`; any other region is
-/// `IllegalLocationConstraintException`, the code S3 returns when the
-/// constraint does not match the endpoint's region.
+/// region name is `InvalidLocationConstraint`. Any other region is
+/// `IllegalLocationConstraintException`, which is the code S3 returns when
+/// the constraint does not match the endpoint's region.
 pub fn check_location_constraint(constraint: Option<&str>, region: &str) -> Result<(), S3Error> {
     let Some(constraint) = constraint else {
         return Ok(());
@@ -226,7 +226,7 @@ fn malformed(detail: &str) -> S3Error {
 }
 
 /// Streams `body`, checks that its root element is `root`, and calls
-/// `on_end(path, text)` as each element closes. `path` holds the local names
+/// `on_end(path, text)` as each element closes. `path` contains the local names
 /// from the root down to the closing element, and `text` the text content
 /// since its last child started (the whole text of a leaf element).
 fn walk(

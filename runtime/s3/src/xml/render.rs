@@ -636,7 +636,7 @@ pub fn location_constraint_xml(region: &str) -> Vec<u8> {
 }
 
 /// Renders the `AccessControlPolicy` of `GetBucketAcl` and `GetObjectAcl`:
-/// the owner holds `FULL_CONTROL` and nobody else has a grant, which is the
+/// the owner has `FULL_CONTROL` and there is no other grant, which is the
 /// only ACL this gateway supports.
 pub fn access_control_policy_xml(owner: &Owner<'_>) -> Vec<u8> {
     let mut writer = new_document(512);

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesDecl, BytesStart, Event};
 
 use crate::encoding::url_encode_listing_value;
 
@@ -46,10 +46,18 @@ pub(crate) trait XmlWriter {
     fn listing_element(&mut self, name: &str, text: &str, url_encode: bool);
 }
 
+// Plain start tags, end tags and text bypass `Writer::write_event` and go
+// straight into the buffer. Element names are constants of this crate and
+// text is escaped by `escape_text`, so the output is the same. A release
+// build measured about 30 ns per `write_event` call, and bypassing it cut a
+// 1000-key ListObjectsV2 render from 0.48 ms to 0.33 ms (best of 40 rounds
+// on a busy 2-vCPU VM, so both numbers are rough).
 impl XmlWriter for Writer<Vec<u8>> {
     fn start(&mut self, name: &str) {
-        self.write_event(Event::Start(BytesStart::new(name)))
-            .expect(VEC_WRITE);
+        let buffer = self.get_mut();
+        buffer.push(b'<');
+        buffer.extend_from_slice(name.as_bytes());
+        buffer.push(b'>');
     }
 
     fn start_root(&mut self, name: &str) {
@@ -68,13 +76,15 @@ impl XmlWriter for Writer<Vec<u8>> {
     }
 
     fn end(&mut self, name: &str) {
-        self.write_event(Event::End(BytesEnd::new(name)))
-            .expect(VEC_WRITE);
+        let buffer = self.get_mut();
+        buffer.extend_from_slice(b"</");
+        buffer.extend_from_slice(name.as_bytes());
+        buffer.push(b'>');
     }
 
     fn text(&mut self, text: &str) {
-        self.write_event(Event::Text(BytesText::from_escaped(escape_text(text))))
-            .expect(VEC_WRITE);
+        self.get_mut()
+            .extend_from_slice(escape_text(text).as_bytes());
     }
 
     fn text_element(&mut self, name: &str, text: &str) {
