@@ -112,8 +112,9 @@ impl std::fmt::Debug for ParsedSignature {
 /// # Errors
 ///
 /// Returns [`SigV4Error::UnsupportedAlgorithm`] for SigV2 (`AWS ...`) and other `AWS4-`
-/// algorithms, [`SigV4Error::ConflictingAuthentication`] when both forms are present, and a
-/// malformed-header or malformed-query error for invalid fields.
+/// algorithms, [`SigV4Error::ConflictingAuthentication`] when presigned query parameters come
+/// with any `Authorization` header (a `Bearer` one too), and a malformed-header or
+/// malformed-query error for invalid fields.
 pub fn parse(request: &SignedRequest<'_>) -> Result<Option<ParsedSignature>, SigV4Error> {
     let authorization =
         request
@@ -130,9 +131,11 @@ pub fn parse(request: &SignedRequest<'_>) -> Result<Option<ParsedSignature>, Sig
     };
     let query_is_presigned = has_presigned_parameters(request.raw_query);
 
+    if authorization.is_some() && query_is_presigned {
+        return Err(SigV4Error::ConflictingAuthentication);
+    }
     match (header_is_sigv4, query_is_presigned) {
-        (true, true) => Err(SigV4Error::ConflictingAuthentication),
-        (true, false) => {
+        (true, _) => {
             let mut parsed = parse_authorization(authorization.unwrap_or_default())?;
             let token = request
                 .single_header("x-amz-security-token")
@@ -691,6 +694,17 @@ mod tests {
             "AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request,SignedHeaders=host,Signature={SIGNATURE}"
         );
         let headers = [("authorization", authorization.as_str())];
+        let target = format!("/key?{}", presigned_query(&[]));
+        let request = SignedRequest::from_target("GET", &target, &headers);
+        assert_eq!(
+            parse(&request).unwrap_err(),
+            SigV4Error::ConflictingAuthentication
+        );
+    }
+
+    #[test]
+    fn parse_rejects_bearer_with_query() {
+        let headers = [("authorization", "Bearer token")];
         let target = format!("/key?{}", presigned_query(&[]));
         let request = SignedRequest::from_target("GET", &target, &headers);
         assert_eq!(

@@ -312,10 +312,10 @@ impl PayloadVerifier {
         if input.is_empty() {
             return Ok(());
         }
-        if let Some(declared) = self.declared_length {
-            if self.received + input.len() as u64 > declared {
-                return Err(PayloadError::BodyTooLong { declared });
-            }
+        if let Some(declared) = self.declared_length
+            && self.received + input.len() as u64 > declared
+        {
+            return Err(PayloadError::BodyTooLong { declared });
         }
         output.push(input);
         Ok(())
@@ -335,13 +335,13 @@ impl PayloadVerifier {
             Some(decoder) => decoder.finish()?,
             None => Vec::new(),
         };
-        if let Some(declared) = self.declared_length {
-            if self.received < declared {
-                return Err(PayloadError::IncompleteBody {
-                    declared,
-                    received: self.received,
-                });
-            }
+        if let Some(declared) = self.declared_length
+            && self.received < declared
+        {
+            return Err(PayloadError::IncompleteBody {
+                declared,
+                received: self.received,
+            });
         }
 
         let mut content_sha256 = None;

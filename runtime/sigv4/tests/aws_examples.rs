@@ -32,8 +32,7 @@ const TRAILER_CHUNK_SIGNATURES: [&str; 3] = [
     "1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7",
     "2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992",
 ];
-const TRAILER_SIGNATURE: &str =
-    "d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435";
+const TRAILER_SIGNATURE: &str = "d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435";
 
 fn authorization(signed_headers: &str, signature: &str) -> String {
     format!(
@@ -56,7 +55,12 @@ fn get_object_headers(signature: &str) -> Vec<(String, String)> {
 
 #[test]
 fn get_object_example_verifies() {
-    let verified = verify("GET", "/test.txt", &get_object_headers(GET_OBJECT_SIGNATURE)).unwrap();
+    let verified = verify(
+        "GET",
+        "/test.txt",
+        &get_object_headers(GET_OBJECT_SIGNATURE),
+    )
+    .unwrap();
     assert_eq!(verified.access_key_id(), ACCESS_KEY_ID);
 }
 
@@ -126,8 +130,13 @@ fn put_object_encoded_path_verifies() {
 #[test]
 fn put_object_example_body_verifies() {
     let headers = put_object_headers();
-    let (decoded, summary) =
-        verify_body("PUT", "/test$file.text", &headers, &[b"Welcome to ", b"Amazon S3."]).unwrap();
+    let (decoded, summary) = verify_body(
+        "PUT",
+        "/test$file.text",
+        &headers,
+        &[b"Welcome to ", b"Amazon S3."],
+    )
+    .unwrap();
     assert_eq!(decoded, b"Welcome to Amazon S3.");
     assert_eq!(summary.decoded_length, 21);
     assert!(summary.content_sha256.is_some());
@@ -136,8 +145,13 @@ fn put_object_example_body_verifies() {
 #[test]
 fn put_object_tampered_body_rejected() {
     let headers = put_object_headers();
-    let error = verify_body("PUT", "/test$file.text", &headers, &[b"Welcome to Amazon S3!"])
-        .unwrap_err();
+    let error = verify_body(
+        "PUT",
+        "/test$file.text",
+        &headers,
+        &[b"Welcome to Amazon S3!"],
+    )
+    .unwrap_err();
     assert_eq!(error, PayloadError::ContentSha256Mismatch);
     assert_eq!(error.s3_code(), "XAmzContentSHA256Mismatch");
 }
@@ -290,8 +304,8 @@ fn chunked_example_swapped_signatures_rejected() {
         CHUNKED_SIGNATURES[2],
     ];
     let body = example_chunked_body(swapped, "\r\n");
-    let error = verify_body("PUT", "/examplebucket/chunkObject.txt", &headers, &[&body])
-        .unwrap_err();
+    let error =
+        verify_body("PUT", "/examplebucket/chunkObject.txt", &headers, &[&body]).unwrap_err();
     assert_eq!(error, PayloadError::ChunkSignatureDoesNotMatch { chunk: 0 });
 }
 
@@ -345,9 +359,13 @@ fn trailer_example_body_verifies() {
     );
     let body = example_chunked_body(TRAILER_CHUNK_SIGNATURES, &tail);
     let pieces: Vec<&[u8]> = body.chunks(777).collect();
-    let (decoded, summary) =
-        verify_body("PUT", "/examplebucket/chunkObject.txt", &trailer_headers(), &pieces)
-            .unwrap();
+    let (decoded, summary) = verify_body(
+        "PUT",
+        "/examplebucket/chunkObject.txt",
+        &trailer_headers(),
+        &pieces,
+    )
+    .unwrap();
     assert_eq!(decoded.len(), 66_560);
     let checksum = summary.checksum.unwrap();
     assert_eq!(checksum.algorithm, ChecksumAlgorithm::Crc32c);
@@ -374,8 +392,14 @@ fn trailer_example_documented_layout_verifies() {
 #[test]
 fn trailer_signer_reproduces_example() {
     let mut signer = ChunkSigner::new(&params(), TRAILER_SEED);
-    assert_eq!(signer.sign_chunk(&[b'a'; 65_536]), TRAILER_CHUNK_SIGNATURES[0]);
-    assert_eq!(signer.sign_chunk(&[b'a'; 1_024]), TRAILER_CHUNK_SIGNATURES[1]);
+    assert_eq!(
+        signer.sign_chunk(&[b'a'; 65_536]),
+        TRAILER_CHUNK_SIGNATURES[0]
+    );
+    assert_eq!(
+        signer.sign_chunk(&[b'a'; 1_024]),
+        TRAILER_CHUNK_SIGNATURES[1]
+    );
     assert_eq!(signer.sign_chunk(b""), TRAILER_CHUNK_SIGNATURES[2]);
     let trailer = signer.sign_trailer(&[("x-amz-checksum-crc32c", "sOO8/Q==")]);
     assert_eq!(trailer, TRAILER_SIGNATURE);

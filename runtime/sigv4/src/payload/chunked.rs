@@ -285,10 +285,10 @@ impl ChunkedDecoder {
         }
         self.line.clear();
 
-        if let Some(declared) = self.declared_length {
-            if self.decoded + size > declared {
-                return Err(PayloadError::BodyTooLong { declared });
-            }
+        if let Some(declared) = self.declared_length
+            && self.decoded + size > declared
+        {
+            return Err(PayloadError::BodyTooLong { declared });
         }
         self.decoded += size;
         if size == 0 {
@@ -399,12 +399,12 @@ impl ChunkedDecoder {
     /// Checks that every declared trailer arrived and, for a signed payload, the trailer
     /// signature over the trailers in the order received.
     fn complete_trailers(&mut self) -> Result<(), PayloadError> {
-        if let Some(declared) = self.declared_trailer {
-            if !self.trailers.iter().any(|(name, _)| name == declared) {
-                return Err(PayloadError::MalformedTrailer {
-                    reason: format!("the declared trailer {declared} is missing"),
-                });
-            }
+        if let Some(declared) = self.declared_trailer
+            && !self.trailers.iter().any(|(name, _)| name == declared)
+        {
+            return Err(PayloadError::MalformedTrailer {
+                reason: format!("the declared trailer {declared} is missing"),
+            });
         }
         if !self.has_trailer {
             return Ok(());
@@ -432,15 +432,12 @@ impl ChunkedDecoder {
     /// Ends the input and returns the trailers.
     ///
     /// A trailer section whose lines are all complete is accepted without its closing empty
-    /// line, because the AWS documentation's signed-trailer example ends that way.
+    /// line, because the AWS documentation's signed-trailer example ends that way. It must
+    /// still contain the declared trailer and, when signed, a matching trailer signature.
     pub(crate) fn finish(mut self) -> Result<Vec<(String, String)>, PayloadError> {
         match self.state {
             State::Done => return Ok(self.trailers),
-            State::Trailers
-                if self.line.is_empty()
-                    && self.has_trailer
-                    && (!self.trailers.is_empty() || self.trailer_signature.is_some()) =>
-            {
+            State::Trailers if self.line.is_empty() && self.has_trailer => {
                 self.complete_trailers()?;
                 return Ok(self.trailers);
             }

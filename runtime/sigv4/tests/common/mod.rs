@@ -80,7 +80,12 @@ pub fn verify(
 }
 
 /// Signs a request with the example credentials, adding the SigV4 headers to `headers`.
-pub fn sign(method: &str, target: &str, headers: &[(&str, &str)], payload_hash: &str) -> Vec<(String, String)> {
+pub fn sign(
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    payload_hash: &str,
+) -> Vec<(String, String)> {
     let mut headers = owned(headers);
     signer::sign_headers(&params(), method, target, &mut headers, payload_hash);
     headers
