@@ -4,8 +4,9 @@
 //! S3 serves one byte range per request. Following RFC 9110, section 14.2, a
 //! `Range` header that does not parse, that uses another unit, or that
 //! requests several ranges is ignored, and the whole object is served with 200.
-//! S3 documents that it does not support multiple ranges in one GET, and it
-//! answers such requests with the whole object. A range that parses but
+//! S3 documents that it does not support multiple ranges in one GET, and a
+//! 2023 capture in the awslabs/aws-c-s3 repository shows it returning the
+//! whole object with 200 for `bytes=0-499,500-502`. A range that parses but
 //! selects no byte of the object is 416 `InvalidRange`.
 
 use crate::error::{ErrorCode, S3Error};
@@ -13,7 +14,9 @@ use crate::error::{ErrorCode, S3Error};
 /// Parses a `Range` header against an object of `object_size` bytes.
 ///
 /// Returns `Ok(Some((start, end)))` with an inclusive end clamped to
-/// `object_size - 1`, or `Ok(None)` when the header is to be ignored. An
+/// `object_size - 1`, or `Ok(None)` when the header is to be ignored. The
+/// response to `Some` is 206 with `Content-Range` even when the range covers
+/// the whole object, as S3 does for `bytes=0-`. An
 /// unsatisfiable range is `InvalidRange`: a start at or past the end, a
 /// suffix of zero bytes, or any range of an empty object.
 pub fn parse_range(header: &str, object_size: u64) -> Result<Option<(u64, u64)>, S3Error> {
