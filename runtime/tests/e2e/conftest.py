@@ -48,6 +48,10 @@ def pytest_configure(config):
     )
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_CA_BUNDLE"):
         os.environ.pop(name, None)
+    # A proxy from the environment would carry loopback traffic to another host.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        os.environ.pop(name, None)
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
 
 
 def free_port() -> int:
@@ -208,14 +212,10 @@ def require_binary():
         raise RuntimeError(f"{BINARY} not found: run `cargo build --release -p ironbucket` or set IRONBUCKET_BIN")
 
 
-def start_gateway(driver: str, extra_config: str = "", shutdown_deadline_secs: int = DEFAULT_SHUTDOWN_DEADLINE_SECS) -> Gateway:
-    require_binary()
-    workdir = Path(tempfile.mkdtemp(prefix="ironbucket-e2e-"))
-    port, tls_port = free_port(), free_port()
-    cert, key = make_certificate(workdir)
-    config = write_config(workdir, port, tls_port, cert, key, driver, extra_config, shutdown_deadline_secs)
+def launch(workdir: Path, config: Path, port: int, tls_port: int, cert: Path, driver: str) -> Gateway:
+    """Start the binary on an existing config and wait until both listeners accept connections."""
     log_path = workdir / "server.log"
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [str(BINARY), "serve", "--config", str(config)],
             stdout=log,
@@ -239,6 +239,22 @@ def start_gateway(driver: str, extra_config: str = "", shutdown_deadline_secs: i
     process.kill()
     process.wait()
     raise RuntimeError(f"ironbucket did not listen on {port} within 30 s:\n{gateway.log()}")
+
+
+def start_gateway(driver: str, extra_config: str = "", shutdown_deadline_secs: int = DEFAULT_SHUTDOWN_DEADLINE_SECS) -> Gateway:
+    require_binary()
+    workdir = Path(tempfile.mkdtemp(prefix="ironbucket-e2e-"))
+    port, tls_port = free_port(), free_port()
+    cert, key = make_certificate(workdir)
+    config = write_config(workdir, port, tls_port, cert, key, driver, extra_config, shutdown_deadline_secs)
+    return launch(workdir, config, port, tls_port, cert, driver)
+
+
+def relaunch(gateway: Gateway) -> Gateway:
+    """Start a new process on a stopped gateway's config, data directory and ports."""
+    if gateway.process.poll() is None:
+        raise RuntimeError("relaunch needs the previous process to have exited")
+    return launch(gateway.workdir, gateway.config_path, gateway.port, gateway.tls_port, gateway.cert, gateway.driver)
 
 
 def stop_gateway(gateway: Gateway) -> int:
@@ -265,7 +281,11 @@ def gateway(request):
 
 @pytest.fixture
 def fresh_gateway():
-    """A factory for gateways of one's own, for tests that stop or measure the process."""
+    """A factory for gateways of one's own, for tests that stop or measure the process.
+
+    The factory has a `relaunch(gateway)` attribute that restarts a stopped gateway on its
+    data directory; every process it started is stopped at teardown.
+    """
     started = []
 
     def start(driver="io_uring", extra_config="", shutdown_deadline_secs=DEFAULT_SHUTDOWN_DEADLINE_SECS):
@@ -273,8 +293,14 @@ def fresh_gateway():
         started.append(gw)
         return gw
 
+    def restart(gw):
+        again = relaunch(gw)
+        started.append(again)
+        return again
+
+    start.relaunch = restart
     yield start
-    for gw in started:
+    for gw in reversed(started):
         stop_gateway(gw)
 
 

@@ -130,7 +130,7 @@ def send(
         connection.close()
 
 
-def send_truncated(endpoint: str, path: str, headers: dict, partial_body: bytes, timeout: float = 10) -> bytes:
+def send_truncated(endpoint: str, path: str, headers: dict, partial_body: bytes, timeout: float = 5) -> bytes:
     """Send a request head and only part of the body its Content-Length promises, then close.
 
     Returns whatever the server wrote before or after the close (often nothing).
@@ -140,7 +140,7 @@ def send_truncated(endpoint: str, path: str, headers: dict, partial_body: bytes,
     raw_head = ("\r\n".join(head) + "\r\n\r\n").encode()
     with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as connection:
         connection.sendall(raw_head + partial_body)
-        # Half-close so the server sees end of stream where it expects more body bytes.
+        # Half-close so the server reads end of stream where it expects more body bytes.
         connection.shutdown(socket.SHUT_WR)
         received = b""
         try:

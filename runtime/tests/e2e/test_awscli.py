@@ -1,5 +1,5 @@
 """aws-cli (v1) against the gateway: the high-level `aws s3` commands and the `s3api` calls a
-user scripts with, checked against S3's documented answers.
+user scripts with, checked against S3's documented responses.
 
 Every test runs over plain HTTP under both I/O drivers; the `TestOverHttps` class repeats a
 representative subset (cp up and down, ls, s3api get-object) through the TLS listener.
@@ -37,7 +37,7 @@ def put_keys(gateway, bucket, keys, body=b"x"):
 
 
 def age_files(directory: Path, seconds: int = 3600):
-    """Move every file's mtime into the past so that `aws s3 sync` sees S3's copy as newer."""
+    """Move every file's mtime into the past so that `aws s3 sync` treats S3's copy as newer."""
     past = time.time() - seconds
     for path in directory.rglob("*"):
         if path.is_file():
@@ -385,7 +385,7 @@ def test_bucket_and_object_acl(gateway, bucket):
 def test_put_object_acl_public_read(gateway, bucket, tmp_path):
     body = tmp_path / "body"
     body.write_bytes(b"acl")
-    # The admin holds every permission (s3:PutObjectAcl too), so only ACL support is tested.
+    # The admin has every permission (s3:PutObjectAcl too), so only ACL support is tested.
     stderr = gateway.aws_error(
         "s3api", "put-object", "--bucket", bucket, "--key", "public", "--body", body, "--acl", "public-read", keys=ADMIN
     )

@@ -2,9 +2,10 @@
 an `x-amz-checksum-crc32` header with a signed payload, over HTTPS it streams the body as
 `aws-chunked` with STREAMING-UNSIGNED-PAYLOAD-TRAILER and a CRC32 trailer.
 
-Covers listings (pagination over 2,500 keys in UTF-8 byte order, delimiters, URL encoding),
-batch delete, copy, multipart uploads and their error cases, awkward keys, conditional writes
-and presigned URLs; `TestOverHttps` repeats the core operations through the TLS listener.
+The tests cover listings (pagination over 2,500 keys in UTF-8 byte order, delimiters, URL
+encoding), batch delete, copy, multipart uploads and their error cases, awkward keys,
+conditional writes and presigned URLs. `TestOverHttps` repeats the core operations through the
+TLS listener.
 """
 
 import hashlib
