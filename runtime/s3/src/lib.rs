@@ -1,7 +1,7 @@
 //! The S3 protocol layer of IronBucket, with no I/O and no async code.
 //!
 //! The gateway's request path calls into this crate to route an HTTP request
-//! to an S3 operation ([`route`]) and to read shared request parameters
+//! to an S3 operation ([`route()`]) and to read shared request parameters
 //! ([`params`]). It also evaluates `Range` and conditional headers
 //! ([`range`], [`conditions`]), parses request bodies and renders response
 //! documents ([`xml`]), builds response headers ([`headers`]), and maps

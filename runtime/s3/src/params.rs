@@ -111,6 +111,59 @@ pub fn parse_list_params(query: &Query) -> Result<ListParams, S3Error> {
     })
 }
 
+/// The highest `max-buckets` that `ListBuckets` accepts.
+pub const MAX_LIST_BUCKETS: u32 = 10_000;
+
+/// Query parameters of `ListBuckets`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListBucketsParams {
+    /// `prefix`: only buckets whose names start with it.
+    pub prefix: Option<String>,
+    /// `continuation-token` from the previous page.
+    pub continuation_token: Option<String>,
+    /// `max-buckets`: 1 to 10000. When absent, S3 returns every bucket in one page.
+    pub max_buckets: Option<u32>,
+}
+
+/// Parses the query parameters of `ListBuckets`. A `max-buckets` that is not
+/// an integer from 1 to 10000, or an empty `continuation-token`, is
+/// `InvalidArgument`.
+pub fn parse_list_buckets_params(query: &Query) -> Result<ListBucketsParams, S3Error> {
+    let max_buckets = match query.get("max-buckets") {
+        None => None,
+        Some(value) => match value.parse::<u32>() {
+            Ok(number)
+                if (1..=MAX_LIST_BUCKETS).contains(&number)
+                    && value.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Some(number)
+            }
+            _ => {
+                return Err(S3Error::invalid_argument(
+                    "max-buckets must be an integer between 1 and 10000",
+                    "max-buckets",
+                    value,
+                ));
+            }
+        },
+    };
+    if query.get("continuation-token") == Some("") {
+        return Err(S3Error::invalid_argument(
+            "The continuation token provided is incorrect",
+            "continuation-token",
+            "",
+        ));
+    }
+    Ok(ListBucketsParams {
+        prefix: query
+            .get("prefix")
+            .filter(|prefix| !prefix.is_empty())
+            .map(str::to_owned),
+        continuation_token: query.get("continuation-token").map(str::to_owned),
+        max_buckets,
+    })
+}
+
 /// Query parameters of `ListParts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ListPartsParams {

@@ -9,7 +9,8 @@ use ironbucket_s3::headers::{
 };
 use ironbucket_s3::params::{
     EncodingType, MetadataDirective, check_acl_headers, check_version_id, parse_copy_source,
-    parse_list_params, parse_list_parts_params, parse_metadata_directive, parse_part_number,
+    parse_list_buckets_params, parse_list_params, parse_list_parts_params,
+    parse_metadata_directive, parse_part_number,
 };
 use ironbucket_s3::{ErrorCode, Query};
 
@@ -88,6 +89,35 @@ fn list_parts_params_parse() {
     assert_eq!(params.part_number_marker, 3);
     let error = parse_list_parts_params(&query("part-number-marker=x")).expect_err("rejected");
     assert_eq!(error.code, ErrorCode::InvalidArgument);
+}
+
+#[test]
+fn list_buckets_params_parse() {
+    let params =
+        parse_list_buckets_params(&query("prefix=logs-&continuation-token=t&max-buckets=10"))
+            .expect("parses");
+    assert_eq!(params.prefix.as_deref(), Some("logs-"));
+    assert_eq!(params.continuation_token.as_deref(), Some("t"));
+    assert_eq!(params.max_buckets, Some(10));
+}
+
+#[test]
+fn list_buckets_params_default() {
+    let params = parse_list_buckets_params(&query("x-id=ListBuckets")).expect("parses");
+    assert_eq!(params, Default::default());
+}
+
+#[test]
+fn max_buckets_out_of_range() {
+    for raw in [
+        "max-buckets=0",
+        "max-buckets=10001",
+        "max-buckets=ten",
+        "continuation-token=",
+    ] {
+        let error = parse_list_buckets_params(&query(raw)).expect_err("rejected");
+        assert_eq!(error.code, ErrorCode::InvalidArgument, "{raw}");
+    }
 }
 
 #[test]
