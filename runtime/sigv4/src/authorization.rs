@@ -22,8 +22,8 @@ pub const MAX_SECURITY_TOKEN_LEN: usize = 8 * 1024;
 
 /// The signature fields of a request, parsed but not yet verified.
 ///
-/// [`ParsedSignature::access_key_id`] tells the caller which secret to look up before it
-/// calls [`crate::verify`]. The `Debug` output leaves out the signature and the session token.
+/// The caller looks up the secret of [`ParsedSignature::access_key_id`] and then calls
+/// [`crate::verify`]. The `Debug` output leaves out the signature and the session token.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ParsedSignature {
     pub(crate) kind: AuthKind,
@@ -35,6 +35,8 @@ pub struct ParsedSignature {
     pub(crate) signature: [u8; 32],
     pub(crate) presigned: Option<PresignedTime>,
     pub(crate) security_token: Option<String>,
+    /// `X-Amz-Content-Sha256` query parameter of a presigned URL, which some SDKs add.
+    pub(crate) query_content_sha256: Option<String>,
 }
 
 /// Request time and lifetime of a presigned URL.
@@ -248,6 +250,7 @@ pub fn parse_authorization(value: &str) -> Result<ParsedSignature, SigV4Error> {
         signature,
         presigned: None,
         security_token: None,
+        query_content_sha256: None,
     })
 }
 
@@ -255,7 +258,7 @@ pub fn parse_authorization(value: &str) -> Result<ParsedSignature, SigV4Error> {
 ///
 /// `X-Amz-Algorithm`, `X-Amz-Credential`, `X-Amz-Date`, `X-Amz-Expires`,
 /// `X-Amz-SignedHeaders` and `X-Amz-Signature` are required, each exactly once.
-/// `X-Amz-Security-Token` is optional.
+/// `X-Amz-Security-Token` and `X-Amz-Content-Sha256` are optional, at most once each.
 ///
 /// # Errors
 ///
@@ -268,6 +271,7 @@ pub fn parse_presigned(raw_query: &str) -> Result<ParsedSignature, SigV4Error> {
     let mut signed_headers = None;
     let mut signature = None;
     let mut security_token = None;
+    let mut content_sha256 = None;
     for parameter in raw_query.split('&') {
         let (name, value) = parameter.split_once('=').unwrap_or((parameter, ""));
         let slot = match name {
@@ -278,6 +282,7 @@ pub fn parse_presigned(raw_query: &str) -> Result<ParsedSignature, SigV4Error> {
             "X-Amz-SignedHeaders" => &mut signed_headers,
             "X-Amz-Signature" => &mut signature,
             "X-Amz-Security-Token" => &mut security_token,
+            "X-Amz-Content-Sha256" => &mut content_sha256,
             _ => continue,
         };
         if value.len() > MAX_SECURITY_TOKEN_LEN {
@@ -344,6 +349,7 @@ pub fn parse_presigned(raw_query: &str) -> Result<ParsedSignature, SigV4Error> {
             expires_seconds,
         }),
         security_token,
+        query_content_sha256: content_sha256,
     })
 }
 

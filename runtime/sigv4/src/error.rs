@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::checksum::ChecksumAlgorithm;
 
-/// How a request carried its signature.
+/// The place of a request's signature: header or query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthKind {
     /// `Authorization: AWS4-HMAC-SHA256 ...` header.
@@ -37,14 +37,14 @@ pub enum SigV4Error {
     /// The `Authorization` header does not follow the SigV4 grammar.
     #[error("The authorization header is malformed: {reason}.")]
     MalformedAuthorization {
-        /// What is wrong with it.
+        /// Description of the defect.
         reason: String,
     },
 
     /// The presigned URL's `X-Amz-*` query parameters are missing or invalid.
     #[error("The presigned URL query parameters are invalid: {reason}.")]
     MalformedQuery {
-        /// What is wrong with them.
+        /// Description of the defect.
         reason: String,
     },
 
@@ -63,7 +63,7 @@ pub enum SigV4Error {
     /// The credential scope names a region other than the server's.
     #[error("The credential scope region '{found}' is wrong; expecting '{expected}'.")]
     RegionMismatch {
-        /// Where the credential came from, which selects the S3 error code.
+        /// Source of the credential, which selects the S3 error code.
         kind: AuthKind,
         /// Region in the credential scope.
         found: String,
@@ -76,7 +76,7 @@ pub enum SigV4Error {
         "The credential scope service '{found}' is wrong; this endpoint belongs to '{expected}'."
     )]
     ServiceMismatch {
-        /// Where the credential came from, which selects the S3 error code.
+        /// Source of the credential, which selects the S3 error code.
         kind: AuthKind,
         /// Service in the credential scope.
         found: String,
@@ -89,7 +89,7 @@ pub enum SigV4Error {
         "Invalid credential date: the credential scope date {scope_date} is not the day of the request time {request_time}."
     )]
     ScopeDateMismatch {
-        /// Where the credential came from, which selects the S3 error code.
+        /// Source of the credential, which selects the S3 error code.
         kind: AuthKind,
         /// Date in the credential scope, `YYYYMMDD`.
         scope_date: String,
@@ -100,7 +100,7 @@ pub enum SigV4Error {
     /// `host` is not in the signed headers.
     #[error("The host header must be signed.")]
     HostNotSigned {
-        /// Where the signed header list came from, which selects the S3 error code.
+        /// Source of the signed-header list, which selects the S3 error code.
         kind: AuthKind,
     },
 
@@ -324,14 +324,14 @@ pub enum PayloadError {
     /// used without `x-amz-trailer`.
     #[error("{reason}")]
     TrailerModeMismatch {
-        /// Which of the two it was.
+        /// Description of the mismatch.
         reason: &'static str,
     },
 
     /// The trailer section is malformed, incomplete or names undeclared trailers.
     #[error("The request contained trailing data that was not well-formed: {reason}.")]
     MalformedTrailer {
-        /// What is wrong with it.
+        /// Description of the defect.
         reason: String,
     },
 
@@ -345,7 +345,7 @@ pub enum PayloadError {
     /// The aws-chunked framing is malformed.
     #[error("The aws-chunked body is malformed: {reason}.")]
     MalformedChunk {
-        /// What is wrong with it.
+        /// Description of the defect.
         reason: &'static str,
     },
 

@@ -122,7 +122,7 @@ impl SigningKeyCache {
         self.entries.len()
     }
 
-    /// Returns whether the cache holds no key.
+    /// Returns whether the cache is empty.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -51,6 +51,10 @@
 //!   complete trailers, are accepted, because the AWS trailer example has both.
 //! - Body bytes are forwarded before the end of the body proves them good, so the caller must
 //!   abort its backend write unless [`PayloadVerifier::finish`] succeeds.
+//! - [`PayloadVerifier::new`] checks the body-describing headers before any body byte, so a
+//!   server can reject a bad request before it answers `Expect: 100-continue`.
+//! - The verifier does not touch `Content-Encoding`. The caller removes `aws-chunked` from it
+//!   before storing the object's metadata.
 //!
 //! The [`signer`] module signs requests, presigned URLs and aws-chunked bodies, for tests of
 //! other crates and for the load generator.

@@ -26,7 +26,7 @@ pub use chunked::{MAX_CHUNK_LINE_LEN, MAX_CHUNK_SIZE, MAX_TRAILER_SECTION_LEN};
 /// SHA-256 of empty data, in hex: the payload hash of a request without a body.
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-/// How the body is signed, from the `x-amz-content-sha256` header.
+/// Payload signing mode, from the `x-amz-content-sha256` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PayloadMode {
     /// A hex SHA-256 digest of the whole body, checked at its end.
@@ -104,7 +104,7 @@ pub struct PayloadSummary {
     pub content_sha256: Option<[u8; 32]>,
 }
 
-/// Where the checksum to compare comes from.
+/// Source of the expected checksum.
 enum ExpectedChecksum {
     /// An `x-amz-checksum-*` request header, decoded when the verifier was created.
     Header(Vec<u8>),

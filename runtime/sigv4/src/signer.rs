@@ -136,7 +136,8 @@ pub fn sign_headers(
 }
 
 /// Returns `target` with the query parameters of a presigned URL added, signing only the
-/// `host` header and an unsigned payload. `target` may already have a query.
+/// `host` header. `target` may already have a query. The payload hash is the
+/// `X-Amz-Content-Sha256` parameter of that query when present, else `UNSIGNED-PAYLOAD`.
 pub fn presign_url(
     params: &SigningParams<'_>,
     method: &str,
@@ -177,8 +178,11 @@ pub fn presign_url(
         headers: &headers,
     };
     let names = ["host".to_owned()];
-    let canonical_request =
-        canonical::canonical_request(&request, &names, true, "UNSIGNED-PAYLOAD");
+    let payload_hash = query
+        .split('&')
+        .find_map(|parameter| parameter.strip_prefix("X-Amz-Content-Sha256="))
+        .unwrap_or("UNSIGNED-PAYLOAD");
+    let canonical_request = canonical::canonical_request(&request, &names, true, payload_hash);
     let string_to_sign = canonical::string_to_sign(
         &format_amz_date(params.time),
         &params.scope(),
@@ -302,6 +306,7 @@ pub fn sign_chunked_upload(
         mode,
         PayloadMode::StreamingSigned | PayloadMode::StreamingSignedTrailer
     );
+
     headers.push(("content-encoding".to_owned(), "aws-chunked".to_owned()));
     headers.push((
         "x-amz-decoded-content-length".to_owned(),
@@ -328,6 +333,7 @@ pub fn sign_chunked_upload(
         "content-length".to_owned(),
         (unsigned_length + signature_overhead).to_string(),
     ));
+
     let signature = sign_headers(params, method, target, headers, &mode.header_value());
     if signed {
         let mut signer = ChunkSigner::new(params, &signature.signature);

@@ -16,7 +16,7 @@ use crate::timestamp;
 /// request, and how far in the future a presigned URL may be dated. S3 uses 15 minutes.
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(15);
 
-/// What the server expects of a request: the current time, its region and its service.
+/// Server expectations for a request: the current time, its region and its service.
 #[derive(Debug, Clone, Copy)]
 pub struct VerifyContext<'a> {
     /// Current server time. The library reads no clock, so tests can fix it.
@@ -116,14 +116,14 @@ impl std::fmt::Debug for VerifiedSignature {
 /// every `x-amz-*` header signed, `x-amz-content-sha256`, and finally the signature, which is
 /// compared in constant time.
 ///
-/// A presigned request's payload hash is its `x-amz-content-sha256` header when that header is
-/// present (it must then be signed, like every `x-amz-*` header), and `UNSIGNED-PAYLOAD`
-/// otherwise.
+/// A presigned request's payload hash is its `X-Amz-Content-Sha256` query parameter, else its
+/// `x-amz-content-sha256` header (which must then be signed, like every `x-amz-*` header),
+/// else `UNSIGNED-PAYLOAD`.
 ///
 /// # Errors
 ///
 /// Returns the [`SigV4Error`] of the first check that fails. On a signature mismatch the
-/// error holds the canonical request and string to sign, which contain no secret.
+/// error contains the canonical request and string to sign, which contain no secret.
 pub fn verify(
     parsed: &ParsedSignature,
     request: &SignedRequest<'_>,
@@ -308,19 +308,20 @@ fn check_signed_headers(
     Ok(())
 }
 
-fn payload_hash<'r>(
-    parsed: &ParsedSignature,
-    request: &SignedRequest<'r>,
-) -> Result<(&'r str, PayloadMode), SigV4Error> {
+fn payload_hash<'a>(
+    parsed: &'a ParsedSignature,
+    request: &SignedRequest<'a>,
+) -> Result<(&'a str, PayloadMode), SigV4Error> {
     let header = request
         .single_header("x-amz-content-sha256")
         .map_err(|()| SigV4Error::DuplicateHeader {
             name: "x-amz-content-sha256",
         })?;
-    let value = match (header, parsed.kind) {
-        (Some(value), _) => value,
-        (None, AuthKind::Presigned) => "UNSIGNED-PAYLOAD",
-        (None, AuthKind::Header) => return Err(SigV4Error::MissingContentSha256),
+    let value = match (parsed.query_content_sha256.as_deref(), header, parsed.kind) {
+        (Some(value), _, AuthKind::Presigned) => value,
+        (_, Some(value), _) => value,
+        (_, None, AuthKind::Presigned) => "UNSIGNED-PAYLOAD",
+        (_, None, AuthKind::Header) => return Err(SigV4Error::MissingContentSha256),
     };
     let mode = PayloadMode::parse(value).ok_or_else(|| SigV4Error::InvalidContentSha256 {
         value: excerpt(value),

@@ -981,6 +981,18 @@ fn presigned_payload_defaults_unsigned() {
 }
 
 #[test]
+fn presigned_query_payload_hash_used() {
+    // Some SDKs put X-Amz-Content-Sha256 in the presigned query; the digest is then enforced.
+    let target = format!("/key?X-Amz-Content-Sha256={}", sha256_hex(BODY));
+    let url = signer::presign_url(&params(), "PUT", &target, HOST, 60);
+    let headers = owned(&[("host", HOST)]);
+    let verified = verify("PUT", &url, &headers).unwrap();
+    assert!(matches!(verified.payload_mode(), PayloadMode::Sha256(_)));
+    let error = verify_body("PUT", &url, &headers, &[b"tampered"]).unwrap_err();
+    assert_eq!(error, PayloadError::ContentSha256Mismatch);
+}
+
+#[test]
 fn duplicate_content_md5_rejected() {
     let md5 = md5_base64(BODY);
     let headers = owned(&[("content-md5", &md5), ("Content-MD5", &md5)]);

@@ -32,7 +32,7 @@ pub const MAX_TRAILER_SECTION_LEN: usize = 16 * 1024;
 
 const TRAILER_SIGNATURE: &str = "x-amz-trailer-signature";
 
-/// What the decoder needs to check the chunk-signature chain.
+/// Key, scope and chain state for checking chunk signatures.
 pub(crate) struct ChunkSigning {
     pub(crate) key: SigningKey,
     pub(crate) amz_date: String,
@@ -100,7 +100,7 @@ pub(crate) struct ChunkedDecoder {
 }
 
 impl ChunkedDecoder {
-    /// Creates a decoder. `signing` is `None` for unsigned chunks, `has_trailer` says whether
+    /// Creates a decoder. `signing` is `None` for unsigned chunks, `has_trailer` is set when
     /// a trailer section follows the final chunk, and `declared_trailer` is the header name
     /// from `x-amz-trailer`.
     pub(crate) fn new(
