@@ -1,8 +1,8 @@
 //! The request body handed to the service: decodes Content-Length and chunked
 //! bodies straight from the connection's read buffer, and sends `100 Continue`
-//! the first time the service asks for body bytes.
+//! the first time the service requests body bytes.
 //!
-//! Rule when the service answers without reading the whole body:
+//! Rule when the service responds without reading the whole body:
 //! - `Expect: 100-continue` and 100 never sent: the client may or may not send
 //!   the body, so the response carries `Connection: close` and the connection is
 //!   closed (after briefly discarding whatever the client still sends). Keeping it
@@ -77,7 +77,7 @@ impl<'a> Body<'a> {
 
     /// Returns the next piece of the decoded body, or `None` at its end.
     ///
-    /// The first call answers `Expect: 100-continue` with `100 Continue`. Each piece
+    /// The first call responds to `Expect: 100-continue` with `100 Continue`. Each piece
     /// is at most `Limits::body_chunk_bytes` long and is as long as that whenever
     /// the rest of the body (or of the current HTTP chunk) allows. After an error
     /// every later call returns [`BodyError::AlreadyFailed`].

@@ -11,7 +11,7 @@ use crate::config::Limits;
 use crate::error::BodyError;
 use crate::request::Header;
 
-/// Longest chunk size accepted, in hex digits (a `u64`).
+/// Maximum significant hex digits of a chunk size, so it fits a `u64`.
 const MAX_SIZE_DIGITS: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

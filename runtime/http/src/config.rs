@@ -62,7 +62,7 @@ pub struct Limits {
     pub max_chunk_line_bytes: usize,
     /// Maximum total size of the trailer section of a chunked body. Default 16 KiB.
     pub max_trailer_bytes: usize,
-    /// Maximum body bytes the server reads and discards when the service answers
+    /// Maximum body bytes the server reads and discards when the service responds
     /// without reading the whole body, to keep the connection open. Larger
     /// remainders close the connection instead. Default 256 KiB.
     pub max_drain_bytes: u64,
@@ -92,7 +92,7 @@ impl Default for Limits {
 pub struct Timeouts {
     /// Time allowed for a whole request head, from its first byte; also the time a
     /// new connection may stay silent before its first request. Expiry after some
-    /// bytes answers 408. Default 10 s: a client sends its head in one write, so
+    /// bytes sends 408. Default 10 s: a client sends its head in one write, so
     /// this only bounds slow-header attacks.
     pub head: Duration,
     /// Time a keep-alive connection may stay idle between requests. Default 75 s,
@@ -185,6 +185,7 @@ impl ServerConfig {
         if self.backlog == 0 || self.backlog > i32::MAX as u32 {
             return invalid(format!("backlog must be positive, got {}", self.backlog));
         }
+
         if !(1024..=1024 * 1024).contains(&limits.max_head_bytes) {
             return invalid(format!(
                 "max_head_bytes must be 1 KiB to 1 MiB, got {}",
@@ -221,6 +222,7 @@ impl ServerConfig {
                 limits.max_trailer_bytes
             ));
         }
+
         let timeouts = [
             ("head", self.timeouts.head),
             ("idle", self.timeouts.idle),

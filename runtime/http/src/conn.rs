@@ -1,6 +1,6 @@
 //! The connection loop: read a head, hand the request to the service, decide
 //! whether the connection survives, write the response, repeat. One task per
-//! connection runs this; pipelined requests are answered in order because bytes
+//! connection runs this; pipelined requests are served in order because bytes
 //! after one request stay in the read buffer for the next.
 
 use std::rc::Rc;
@@ -73,7 +73,7 @@ impl Transport {
     }
 }
 
-/// Why reading a head ended without a request.
+/// Result of reading one request head.
 enum HeadOutcome {
     Parsed(Box<ParsedHead>),
     Rejected(ProtocolError),
@@ -118,7 +118,7 @@ pub(crate) async fn serve<S: Service>(
     }
 }
 
-/// Answers a connection accepted beyond the per-core limit with the service's 503.
+/// Responds to a connection accepted beyond the per-core limit with the service's 503.
 pub(crate) async fn reject_busy<S: Service>(
     service: Rc<S>,
     mut transport: Transport,
@@ -208,6 +208,7 @@ async fn serve_request<S: Service>(
     let limits = transport.settings.limits.clone();
     let mut body = Body::new(transport, framing, head.expect_continue, &limits);
     let response = service.call(&head, &mut body, info).await;
+
     let outcome = body.outcome();
     let mut keep = keep_alive && *phase.borrow() == Phase::Running;
     match outcome {
@@ -225,6 +226,7 @@ async fn serve_request<S: Service>(
         }
     }
     drop(body);
+
     let persistence = match (keep, head.version) {
         (false, _) => Persistence::Close,
         (true, 0) => Persistence::KeepAliveHttp10,
@@ -242,6 +244,7 @@ async fn serve_request<S: Service>(
         elapsed_us = started.elapsed().as_micros() as u64,
         "request served"
     );
+
     match written {
         WriteOutcome::Broken => false,
         WriteOutcome::Sent { close } if close || !keep => {
@@ -428,7 +431,7 @@ async fn flush_truncated(transport: &mut Transport, pending: BytesMut) {
 
 /// Closes a connection that may still have unread input: shuts down the write
 /// side, then reads and discards for a bounded time and size, so the kernel does
-/// not answer the unread bytes with a reset that could destroy the response
+/// not respond to the unread bytes with a reset that could destroy the response
 /// before the client read it.
 async fn close_lingering(transport: &mut Transport) {
     let settings = Rc::clone(&transport.settings);

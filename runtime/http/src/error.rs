@@ -39,7 +39,7 @@ pub enum ServerError {
 
 /// A request that violates HTTP/1.1 framing or a configured limit.
 ///
-/// The connection answers it with [`crate::Service::protocol_error`] and then closes,
+/// The connection responds with [`crate::Service::protocol_error`] and then closes,
 /// because the position of the next request in the byte stream is no longer known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
@@ -64,7 +64,7 @@ pub enum ProtocolError {
     /// The request line or a header field is not valid HTTP/1.1 syntax.
     #[error("malformed request head: {reason}")]
     MalformedHead {
-        /// What was wrong.
+        /// Description of the defect.
         reason: &'static str,
     },
     /// The request line names an HTTP version other than 1.0 or 1.1.
@@ -81,7 +81,7 @@ pub enum ProtocolError {
     /// `Transfer-Encoding` that does not end in a single `chunked`.
     #[error("invalid message framing: {reason}")]
     InvalidFraming {
-        /// What was wrong.
+        /// Description of the defect.
         reason: &'static str,
     },
     /// An HTTP/1.1 request without exactly one `Host` header.
@@ -99,7 +99,7 @@ pub enum ProtocolError {
 }
 
 impl ProtocolError {
-    /// Returns the HTTP status code that answers this error.
+    /// Returns the HTTP status code sent in response to this error.
     pub fn status(&self) -> u16 {
         match self {
             ProtocolError::HeadTooLarge { .. } | ProtocolError::TooManyHeaders { .. } => 431,
@@ -136,7 +136,7 @@ pub enum BodyError {
     /// The chunked transfer coding is malformed or exceeds a limit.
     #[error("malformed chunked body: {reason}")]
     MalformedChunked {
-        /// What was wrong.
+        /// Description of the defect.
         reason: &'static str,
     },
     /// Reading from the socket, or sending `100 Continue`, failed.

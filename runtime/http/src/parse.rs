@@ -14,7 +14,7 @@ const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n";
 /// Room for the method, spaces and version around the target on the request line.
 const REQUEST_LINE_OVERHEAD: usize = 64;
 
-/// How the request body is delimited.
+/// Delimitation of the request body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Framing {
     /// Neither `Content-Length` nor `Transfer-Encoding`: the body is empty.
@@ -33,7 +33,7 @@ pub(crate) struct ParsedHead {
     pub(crate) keep_alive: bool,
 }
 
-/// What the scanner found in the buffer.
+/// Scanner result for the current buffer.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Scan {
     /// The head is not complete yet and the buffer is within the limits.
@@ -114,7 +114,7 @@ impl HeadScanner {
     }
 }
 
-/// Returns the length of the head if `buf` holds an empty line (LF LF or LF CR LF)
+/// Returns the length of the head if `buf` contains an empty line (LF LF or LF CR LF)
 /// at or after `from`.
 fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
     let mut index = from;
@@ -230,10 +230,12 @@ fn analyse(mut head: RequestHead) -> Result<ParsedHead, ProtocolError> {
             reason: "Transfer-Encoding in an HTTP/1.0 request",
         });
     }
+
     let hosts = head.headers_all("host").count();
     if hosts > 1 || (hosts == 0 && head.version == 1) {
         return Err(ProtocolError::InvalidHost);
     }
+
     let mut close = false;
     let mut keep_alive_token = false;
     for field in head.headers_all("connection") {
@@ -246,6 +248,7 @@ fn analyse(mut head: RequestHead) -> Result<ParsedHead, ProtocolError> {
         }
     }
     let keep_alive = !close && (head.version == 1 || keep_alive_token);
+
     if head.version == 1 {
         let mut expect_continue = false;
         for field in head.headers_all("expect") {

@@ -102,7 +102,7 @@ impl Response {
     }
 }
 
-/// How the connection continues after a response.
+/// Connection persistence after a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Persistence {
     /// HTTP/1.1 keep-alive: nothing to announce.
@@ -122,7 +122,7 @@ pub(crate) struct EncodedHead {
     pub(crate) service_close: bool,
 }
 
-/// Why a service's response cannot be sent as it is.
+/// Defect that stops a service's response from being sent as it is.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum InvalidResponse {
     #[error("status {0} is outside 200 to 599")]
@@ -153,6 +153,7 @@ pub(crate) fn encode_head(
         "HTTP/1.1 {status} {}\r\n",
         reason_phrase(status)
     );
+
     let keep_service_length = head_request || status == 304;
     let mut service_length = false;
     let mut service_close = false;
@@ -183,6 +184,7 @@ pub(crate) fn encode_head(
         out.put_slice(value.as_bytes());
         out.put_slice(b"\r\n");
     }
+
     if status != 204
         && !service_length
         && !(status == 304 && matches!(response.body, ResponseBody::Empty))
@@ -193,6 +195,7 @@ pub(crate) fn encode_head(
             response.body.length()
         );
     }
+
     let persistence = if service_close {
         Persistence::Close
     } else {

@@ -206,7 +206,7 @@ enum Stream {
     Tls(Box<monoio_rustls::ServerTlsStream<monoio::net::TcpStream>>),
 }
 
-/// Why a read on an [`Io`] produced no bytes.
+/// Failure of a read on an [`Io`].
 #[derive(Debug)]
 pub(crate) enum ReadError {
     /// The deadline passed first.
@@ -219,7 +219,7 @@ pub(crate) enum ReadError {
     Unusable,
 }
 
-/// Why a write on an [`Io`] did not complete.
+/// Failure of a write on an [`Io`].
 #[derive(Debug)]
 pub(crate) enum WriteError {
     /// One write call made no progress for the whole write timeout.

@@ -61,77 +61,29 @@ impl Server {
         F: Fn(CoreContext) -> S + Send + Sync + 'static,
     {
         config.validate()?;
-        let (addrs, mut sockets) = bind_all(&config)?;
+        let (addrs, sockets) = bind_all(&config)?;
         let (phase_tx, phase_rx) = watch::channel(Phase::Running);
         let (events_tx, events) = mpsc::channel();
-        let factory = Arc::new(factory);
-        let cpus = if config.pin_cores {
-            allowed_cpus()
-        } else {
-            Vec::new()
+
+        let threads = match spawn_cores(&config, sockets, factory, &phase_rx, &events_tx) {
+            Ok(threads) => threads,
+            Err(error) => {
+                phase_tx.send_replace(Phase::Force);
+                return Err(error);
+            }
         };
-        let mut threads = Vec::with_capacity(config.cores);
-        for core in 0..config.cores {
-            let core_sockets: Vec<std::net::TcpListener> = sockets
-                .iter_mut()
-                .map(|per_core| per_core.remove(0))
-                .collect();
-            let thread = CoreThread {
-                core,
-                cores: config.cores,
-                force_epoll: config.force_epoll,
-                pin_cpu: cpus.get(core % cpus.len().max(1)).copied(),
-                listeners: config
-                    .listeners
-                    .iter()
-                    .zip(core_sockets)
-                    .map(|(listener, socket)| (socket, listener.tls.clone()))
-                    .collect(),
-                config: config.clone(),
-                phase: phase_rx.clone(),
-                events: events_tx.clone(),
-                factory: Arc::clone(&factory),
-            };
-            let spawned = std::thread::Builder::new()
-                .name(format!("ironbucket-core-{core}"))
-                .spawn(move || thread.run());
-            match spawned {
-                Ok(handle) => threads.push(handle),
-                Err(source) => {
-                    phase_tx.send_replace(Phase::Force);
-                    return Err(ServerError::CoreStart { core, source });
-                }
-            }
-        }
         drop(events_tx);
-        let mut drivers = vec![Driver::Epoll; config.cores];
-        let mut ready = 0;
-        while ready < config.cores {
-            let failure = match events.recv() {
-                Ok(Event::Ready { core, driver }) => {
-                    drivers[core] = driver;
-                    ready += 1;
-                    continue;
+
+        let drivers = match wait_until_ready(&events, config.cores) {
+            Ok(drivers) => drivers,
+            Err(error) => {
+                phase_tx.send_replace(Phase::Force);
+                for thread in threads {
+                    let _ = thread.join();
                 }
-                Ok(Event::StartFailed { core, error }) => ServerError::CoreStart {
-                    core,
-                    source: error,
-                },
-                Ok(Event::Exited { core, .. }) => ServerError::CoreStart {
-                    core,
-                    source: std::io::Error::other("core thread exited during startup"),
-                },
-                Err(_) => ServerError::CoreStart {
-                    core: ready,
-                    source: std::io::Error::other("core threads exited during startup"),
-                },
-            };
-            phase_tx.send_replace(Phase::Force);
-            for thread in threads {
-                let _ = thread.join();
+                return Err(error);
             }
-            return Err(failure);
-        }
+        };
         info!(cores = config.cores, listeners = ?addrs, "server started");
         Ok(RunningServer {
             addrs,
@@ -146,6 +98,93 @@ impl Server {
             finished: false,
         })
     }
+}
+
+/// Starts one thread per core, handing each its own socket for every listener.
+fn spawn_cores<S, F>(
+    config: &ServerConfig,
+    mut sockets: Vec<Vec<std::net::TcpListener>>,
+    factory: F,
+    phase: &watch::Receiver<Phase>,
+    events: &mpsc::Sender<Event>,
+) -> Result<Vec<JoinHandle<()>>, ServerError>
+where
+    S: Service,
+    F: Fn(CoreContext) -> S + Send + Sync + 'static,
+{
+    let factory = Arc::new(factory);
+    let cpus = if config.pin_cores {
+        allowed_cpus()
+    } else {
+        Vec::new()
+    };
+    let mut threads = Vec::with_capacity(config.cores);
+    for core in 0..config.cores {
+        let core_sockets: Vec<std::net::TcpListener> = sockets
+            .iter_mut()
+            .map(|per_core| per_core.remove(0))
+            .collect();
+        let thread = CoreThread {
+            core,
+            cores: config.cores,
+            force_epoll: config.force_epoll,
+            pin_cpu: cpus.get(core % cpus.len().max(1)).copied(),
+            listeners: config
+                .listeners
+                .iter()
+                .zip(core_sockets)
+                .map(|(listener, socket)| (socket, listener.tls.clone()))
+                .collect(),
+            config: config.clone(),
+            phase: phase.clone(),
+            events: events.clone(),
+            factory: Arc::clone(&factory),
+        };
+        let spawned = std::thread::Builder::new()
+            .name(format!("ironbucket-core-{core}"))
+            .spawn(move || thread.run());
+        match spawned {
+            Ok(handle) => threads.push(handle),
+            Err(source) => return Err(ServerError::CoreStart { core, source }),
+        }
+    }
+    Ok(threads)
+}
+
+/// Waits until every core reports its driver, or returns the first start failure.
+fn wait_until_ready(
+    events: &mpsc::Receiver<Event>,
+    cores: usize,
+) -> Result<Vec<Driver>, ServerError> {
+    let mut drivers = vec![Driver::Epoll; cores];
+    let mut ready = 0;
+    while ready < cores {
+        match events.recv() {
+            Ok(Event::Ready { core, driver }) => {
+                drivers[core] = driver;
+                ready += 1;
+            }
+            Ok(Event::StartFailed { core, error }) => {
+                return Err(ServerError::CoreStart {
+                    core,
+                    source: error,
+                });
+            }
+            Ok(Event::Exited { core, .. }) => {
+                return Err(ServerError::CoreStart {
+                    core,
+                    source: std::io::Error::other("core thread exited during startup"),
+                });
+            }
+            Err(_) => {
+                return Err(ServerError::CoreStart {
+                    core: ready,
+                    source: std::io::Error::other("core threads exited during startup"),
+                });
+            }
+        }
+    }
+    Ok(drivers)
 }
 
 /// State shared by a running server and its shutdown handles.
@@ -191,7 +230,7 @@ impl ShutdownHandle {
     }
 }
 
-/// What happened during shutdown.
+/// Outcome of a shutdown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShutdownReport {
     /// Whether every core drained before the deadline.
@@ -218,7 +257,7 @@ pub struct RunningServer {
 
 impl RunningServer {
     /// Returns the bound address of each listener, in configuration order, with the
-    /// port the kernel picked where the configuration said 0.
+    /// port the kernel picked where the configuration gave port 0.
     pub fn local_addrs(&self) -> &[SocketAddr] {
         &self.addrs
     }
@@ -229,7 +268,8 @@ impl RunningServer {
     }
 
     /// Starts a graceful shutdown: every core stops accepting at once, requests in
-    /// flight finish, and idle keep-alive connections close.
+    /// flight finish, and idle keep-alive connections close. Closing the listening
+    /// sockets resets connections still waiting in the kernel's accept queue.
     pub fn shutdown(&self) {
         self.shared.shutdown();
     }
@@ -534,7 +574,7 @@ pub(crate) struct CoreState {
     settings: Rc<Settings>,
     max_connections: usize,
     phase: watch::Receiver<Phase>,
-    /// Connection tasks alive, including those answering 503.
+    /// Connection tasks alive, including those sending a 503.
     active: Cell<usize>,
     /// Connections being served (counted against the limit).
     serving: Cell<usize>,

@@ -15,7 +15,7 @@ use crate::rt::Driver;
 /// so it need not be `Send` and its futures need not be either.
 pub trait Service: 'static {
     /// Handles one request. The body is streamed through `body`; a service that
-    /// answers without reading it (or all of it) may cost the connection, see
+    /// responds without reading it (or all of it) may cost the connection, see
     /// [`Body`].
     fn call(
         &self,
@@ -45,7 +45,7 @@ pub struct ConnectionInfo {
     pub connection_id: u64,
 }
 
-/// What a service factory learns about the core it builds for.
+/// Facts about the core a service factory builds for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoreContext {
     /// Index of this core, from 0.

@@ -18,7 +18,7 @@ pub enum TlsConfigError {
         /// The operating system's error.
         source: std::io::Error,
     },
-    /// The certificate file holds no `CERTIFICATE` section.
+    /// The certificate file contains no `CERTIFICATE` section.
     #[error(
         "no certificate found in {}; expected a PEM file with a CERTIFICATE section",
         path.display()
@@ -27,7 +27,7 @@ pub enum TlsConfigError {
         /// The file.
         path: PathBuf,
     },
-    /// The key file holds no private key section.
+    /// The key file contains no private key section.
     #[error(
         "no private key found in {}; expected a PEM file with a PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY section",
         path.display()
@@ -41,7 +41,7 @@ pub enum TlsConfigError {
     InvalidPem {
         /// The file.
         path: PathBuf,
-        /// What the PEM parser reported.
+        /// The PEM parser's error.
         source: pem::Error,
     },
     /// rustls rejected the certificate chain or key (for example a key that does
@@ -84,6 +84,7 @@ pub fn load_server_config(
             path: cert_path.to_owned(),
         });
     }
+
     let key = match PrivateKeyDer::from_pem_slice(&key_pem) {
         Ok(key) => key,
         Err(pem::Error::NoItemsFound) => {
@@ -98,6 +99,7 @@ pub fn load_server_config(
             });
         }
     };
+
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let rustls_error = |source| TlsConfigError::Rustls {
         cert: cert_path.to_owned(),

@@ -398,7 +398,18 @@ driver_tests! {
         assert!(busy.is_closed());
     }
 
-    fn busy_core_answers_503(mode: Mode) {
+    fn dropped_server_closes_connections(mode: Mode) {
+        let server = start(test_config(mode));
+        let mut busy = Client::new(server.local_addrs()[0]);
+        busy.send(&get("/slow?5000"));
+        std::thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        drop(server);
+        assert!(busy.is_closed());
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    fn busy_core_sends_503(mode: Mode) {
         let mut config = test_config(mode);
         config.cores = 1;
         config.max_connections_per_core = 1;

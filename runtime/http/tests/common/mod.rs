@@ -17,15 +17,15 @@ use ironbucket_http::{
 /// The test service. Paths:
 /// - `/echo`: reads the whole body and returns it, with `x-body-len`,
 ///   `x-chunked`, `x-trailers` and `x-pieces` (the piece count).
-/// - `/reject`: answers 403 without reading the body.
-/// - `/read-one`: reads one piece of the body, then answers 200.
-/// - `/object`: answers `hello world` (also to HEAD, so the layer must drop the body).
+/// - `/reject`: responds 403 without reading the body.
+/// - `/read-one`: reads one piece of the body, then responds 200.
+/// - `/object`: responds `hello world` (also to HEAD, so the layer must drop the body).
 /// - `/stream?N`: streams N bytes (`N` in bytes) in 256 KiB pieces.
 /// - `/short-stream`: declares 100 bytes and streams 50.
-/// - `/slow?MS`: sleeps MS milliseconds on the core timer, then answers 200.
+/// - `/slow?MS`: sleeps MS milliseconds on the core timer, then responds 200.
 /// - `/block?MS`: blocks the core thread MS milliseconds (to trigger the stall detector).
 ///
-/// Body errors are answered with status 400 and `x-body-error`.
+/// Body errors get status 400 and `x-body-error`.
 pub struct TestService;
 
 fn body_error_kind(error: &BodyError) -> &'static str {
@@ -215,7 +215,7 @@ impl Client {
     }
 
     /// Reads one response (an interim 100 counts as one). `head_request` means
-    /// the response has no body whatever its headers say.
+    /// the response has no body whatever its headers state.
     pub fn response(&mut self, head_request: bool) -> RawResponse {
         loop {
             let mut slots = [httparse::EMPTY_HEADER; 64];
