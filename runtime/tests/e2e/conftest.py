@@ -65,10 +65,24 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-nodes", "-days", "2", "-subj", "/CN=localhost",
-            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-keyout", str(key), "-out", str(cert),
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
         ],
         check=True,
         capture_output=True,
@@ -230,8 +244,9 @@ def launch(workdir: Path, config: Path, port: int, tls_port: int, cert: Path, dr
         if process.poll() is not None:
             raise RuntimeError(f"ironbucket exited with {process.returncode}:\n{gateway.log()}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2), socket.create_connection(
-                ("127.0.0.1", tls_port), timeout=0.2
+            with (
+                socket.create_connection(("127.0.0.1", port), timeout=0.2),
+                socket.create_connection(("127.0.0.1", tls_port), timeout=0.2),
             ):
                 return gateway
         except OSError:
@@ -241,7 +256,9 @@ def launch(workdir: Path, config: Path, port: int, tls_port: int, cert: Path, dr
     raise RuntimeError(f"ironbucket did not listen on {port} within 30 s:\n{gateway.log()}")
 
 
-def start_gateway(driver: str, extra_config: str = "", shutdown_deadline_secs: int = DEFAULT_SHUTDOWN_DEADLINE_SECS) -> Gateway:
+def start_gateway(
+    driver: str, extra_config: str = "", shutdown_deadline_secs: int = DEFAULT_SHUTDOWN_DEADLINE_SECS
+) -> Gateway:
     require_binary()
     workdir = Path(tempfile.mkdtemp(prefix="ironbucket-e2e-"))
     port, tls_port = free_port(), free_port()

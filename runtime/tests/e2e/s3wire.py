@@ -254,7 +254,13 @@ def streaming_put(
 
 
 def unsigned_trailer_put(
-    endpoint: str, keys, bucket: str, key: str, data: bytes, trailer_crc32: str | None = None, chunk_size: int = 64 * 1024
+    endpoint: str,
+    keys,
+    bucket: str,
+    key: str,
+    data: bytes,
+    trailer_crc32: str | None = None,
+    chunk_size: int = 64 * 1024,
 ) -> Response:
     """PUT an object as STREAMING-UNSIGNED-PAYLOAD-TRAILER with an `x-amz-checksum-crc32` trailer.
 

@@ -185,7 +185,15 @@ def test_list_v2_continuation_tokens(gateway, bucket):
     token = first.get("NextContinuationToken")
     assert token, f"truncated page has no NextContinuationToken: {first}"
     second = gateway.aws_json(
-        "s3api", "list-objects-v2", "--bucket", bucket, "--max-keys", "4", "--continuation-token", token, "--no-paginate"
+        "s3api",
+        "list-objects-v2",
+        "--bucket",
+        bucket,
+        "--max-keys",
+        "4",
+        "--continuation-token",
+        token,
+        "--no-paginate",
     )
     assert listed_keys(second) == LISTING_KEYS[4:], f"second page: {listed_keys(second)}"
     assert second.get("IsTruncated") is False, f"last page is truncated: {second}"

@@ -429,4 +429,3 @@ class TestOverHttps:
         upload_id, etags = upload_parts(client, bucket, "mp", [first, second])
         complete(client, bucket, "mp", upload_id, etags)
         assert client.get_object(Bucket=bucket, Key="mp")["Body"].read() == first + second, "assembled over HTTPS"
-

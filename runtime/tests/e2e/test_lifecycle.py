@@ -181,9 +181,7 @@ def test_malformed_config_names_position(tmp_path, replacement):
     line_number = lines.index("cores = 2") + 1
     lines[line_number - 1] = replacement
     config.write_text("\n".join(lines) + "\n")
-    result = subprocess.run(
-        [str(BINARY), "serve", "--config", str(config)], capture_output=True, text=True, timeout=30
-    )
+    result = subprocess.run([str(BINARY), "serve", "--config", str(config)], capture_output=True, text=True, timeout=30)
     output = result.stdout + result.stderr
     assert result.returncode != 0, f"a malformed config exited 0:\n{output}"
     assert re.search(rf"ironbucket\.toml:{line_number}:\d+", output), (

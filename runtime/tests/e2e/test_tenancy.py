@@ -84,7 +84,9 @@ def test_bob_denied_on_alice_bucket(gateway, alice_object, operation):
 def test_bob_copy_from_alice_denied(gateway, alice_object, bob_bucket):
     bucket, key, _ = alice_object
     bob = gateway.client(BOB)
-    error = error_of(lambda: bob.copy_object(Bucket=bob_bucket, Key="stolen", CopySource={"Bucket": bucket, "Key": key}))
+    error = error_of(
+        lambda: bob.copy_object(Bucket=bob_bucket, Key="stolen", CopySource={"Bucket": bucket, "Key": key})
+    )
     assert code(error) == "AccessDenied", f"bob copying out of alice's bucket: {error.response['Error']}"
     assert bob.list_objects_v2(Bucket=bob_bucket).get("KeyCount") == 0, "the denied copy stored an object"
 
@@ -92,7 +94,9 @@ def test_bob_copy_from_alice_denied(gateway, alice_object, bob_bucket):
 def test_alice_copy_into_bob_denied(gateway, alice_object, bob_bucket):
     bucket, key, _ = alice_object
     alice = gateway.client(ALICE)
-    error = error_of(lambda: alice.copy_object(Bucket=bob_bucket, Key="pushed", CopySource={"Bucket": bucket, "Key": key}))
+    error = error_of(
+        lambda: alice.copy_object(Bucket=bob_bucket, Key="pushed", CopySource={"Bucket": bucket, "Key": key})
+    )
     assert code(error) == "AccessDenied", f"alice copying into bob's bucket: {error.response['Error']}"
 
 
@@ -176,7 +180,9 @@ def test_no_allow_is_explained(gateway, alice_object):
     error = error_of(lambda: gateway.client(ALICE).get_object(Bucket=bucket, Key=key, VersionId="null"))
     assert code(error) == "AccessDenied", f"alice GetObjectVersion: {error.response['Error']}"
     message = error.response["Error"].get("Message", "")
-    assert re.search(r"\bno\b.*\ballow", message, re.I), f"AccessDenied message does not say no allow matched: {message!r}"
+    assert re.search(r"\bno\b.*\ballow", message, re.I), (
+        f"AccessDenied message does not say no allow matched: {message!r}"
+    )
 
 
 # Audit log.
@@ -209,7 +215,9 @@ def test_audit_records_every_request(gateway, bucket):
         records = [r for r in gateway.audit_records() if marker in (r.get("user_agent") or "")]
         return records if len(records) >= 6 else None
 
-    records = wait_for(marked, timeout=10) or [r for r in gateway.audit_records() if marker in (r.get("user_agent") or "")]
+    records = wait_for(marked, timeout=10) or [
+        r for r in gateway.audit_records() if marker in (r.get("user_agent") or "")
+    ]
     assert len(records) == 6, f"expected 6 audit records for 6 requests, found {len(records)}: {records}"
 
     def record_of(principal, operation, status):
