@@ -76,10 +76,7 @@ impl StorageConfig {
             ))
         };
         if self.workers == 0 || self.workers > 1024 {
-            return invalid(format!(
-                "workers is {}, expected 1 to 1024",
-                self.workers
-            ));
+            return invalid(format!("workers is {}, expected 1 to 1024", self.workers));
         }
         if self.body_window == 0 || self.body_window > 4096 {
             return invalid(format!(

@@ -102,10 +102,16 @@ impl fmt::Display for ErrorKind {
 /// A failed storage operation with its S3 kind and context.
 ///
 /// The message never contains object data or credentials; it may contain the bucket name, the
-/// key and backend paths, which the gateway treats as request data.
+/// key and backend paths, which the gateway treats as request data. The fields are boxed so
+/// that results stay one pointer wide.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct StorageError(Box<Details>);
+
+/// The fields of a [`StorageError`].
 #[derive(Debug, thiserror::Error)]
 #[error("{operation} failed ({kind}){}: {message}", Context { bucket: bucket.as_deref(), key: key.as_deref() })]
-pub struct StorageError {
+struct Details {
     kind: ErrorKind,
     operation: &'static str,
     bucket: Option<String>,
@@ -140,26 +146,21 @@ impl StorageError {
         operation: &'static str,
         message: impl Into<Cow<'static, str>>,
     ) -> Self {
-        StorageError {
+        StorageError(Box::new(Details {
             kind,
             operation,
             bucket: None,
             key: None,
             message: message.into(),
             source: None,
-        }
+        }))
     }
 
     /// Creates an [`ErrorKind::Internal`] error that carries the OpenDAL error as its source.
     pub fn backend(operation: &'static str, source: opendal::Error) -> Self {
-        StorageError {
-            kind: ErrorKind::Internal,
-            operation,
-            bucket: None,
-            key: None,
-            message: Cow::Borrowed("storage backend failed"),
-            source: Some(source),
-        }
+        let mut error = StorageError::new(ErrorKind::Internal, operation, "storage backend failed");
+        error.0.source = Some(source);
+        error
     }
 
     /// Creates an [`ErrorKind::Unavailable`] error for a job the storage runtime did not run.
@@ -174,40 +175,40 @@ impl StorageError {
     /// Adds the bucket name to the context.
     #[must_use]
     pub fn with_bucket(mut self, bucket: impl Into<String>) -> Self {
-        self.bucket = Some(bucket.into());
+        self.0.bucket = Some(bucket.into());
         self
     }
 
     /// Adds the object key to the context.
     #[must_use]
     pub fn with_key(mut self, key: impl Into<String>) -> Self {
-        self.key = Some(key.into());
+        self.0.key = Some(key.into());
         self
     }
 
     /// Returns the S3 kind of this error.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// Returns the operation that failed, for example `put_object`.
     pub fn operation(&self) -> &'static str {
-        self.operation
+        self.0.operation
     }
 
     /// Returns the bucket the operation worked on, if known.
     pub fn bucket(&self) -> Option<&str> {
-        self.bucket.as_deref()
+        self.0.bucket.as_deref()
     }
 
     /// Returns the key the operation worked on, if known.
     pub fn key(&self) -> Option<&str> {
-        self.key.as_deref()
+        self.0.key.as_deref()
     }
 
     /// Returns the message without the context.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 }
 

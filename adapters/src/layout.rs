@@ -106,7 +106,8 @@ pub(crate) fn encode_key(key: &str) -> String {
     let mut prefix_len = 0;
     let mut encoded_len = 0;
     for character in key.chars() {
-        let piece_len = if character.is_ascii_alphanumeric() || character == '-' || character == '_' {
+        let piece_len = if character.is_ascii_alphanumeric() || character == '-' || character == '_'
+        {
             1
         } else {
             3 * character.len_utf8()
@@ -120,7 +121,7 @@ pub(crate) fn encode_key(key: &str) -> String {
     let hash = digest::digest(&digest::SHA256, key.as_bytes());
     format!(
         "{HASHED_MARKER}{}{HASHED_MARKER}{}",
-        percent_encode(key[..prefix_len].as_bytes(), NAME_ENCODE_SET),
+        percent_encode(&key.as_bytes()[..prefix_len], NAME_ENCODE_SET),
         hex::encode(hash.as_ref())
     )
 }

@@ -117,16 +117,19 @@ impl SegmentReader {
 
     /// Converts this reader into a stream.
     pub(crate) fn into_stream(self) -> ObjectStream {
-        Box::pin(futures_util::stream::unfold(self, |mut reader| async move {
-            let item = reader.next().await?;
-            if item.is_err() {
-                // One error ends the stream.
-                reader.segments.clear();
-                reader.current = None;
-                reader.ready.clear();
-            }
-            Some((item, reader))
-        }))
+        Box::pin(futures_util::stream::unfold(
+            self,
+            |mut reader| async move {
+                let item = reader.next().await?;
+                if item.is_err() {
+                    // One error ends the stream.
+                    reader.segments.clear();
+                    reader.current = None;
+                    reader.ready.clear();
+                }
+                Some((item, reader))
+            },
+        ))
     }
 
     /// Reads until `ready` holds a chunk or every segment is done.
@@ -197,7 +200,10 @@ async fn open_segment(
             ReadError::Failed(StorageError::backend(operation, error))
         }
     };
-    let reader = op.reader(&layout::blob(&segment.id)).await.map_err(read_error)?;
+    let reader = op
+        .reader(&layout::blob(&segment.id))
+        .await
+        .map_err(read_error)?;
     reader
         .into_stream(segment.offset..segment.offset + segment.len)
         .await

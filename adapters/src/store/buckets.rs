@@ -30,8 +30,12 @@ impl Inner {
         bucket: &str,
     ) -> StorageResult<BucketRecord> {
         self.read_bucket(operation, bucket).await?.ok_or_else(|| {
-            StorageError::new(ErrorKind::NoSuchBucket, operation, "the bucket does not exist")
-                .with_bucket(bucket)
+            StorageError::new(
+                ErrorKind::NoSuchBucket,
+                operation,
+                "the bucket does not exist",
+            )
+            .with_bucket(bucket)
         })
     }
 
@@ -84,9 +88,7 @@ impl Inner {
 
     pub(crate) async fn list_buckets(&self) -> StorageResult<Vec<BucketInfo>> {
         const OPERATION: &str = "list_buckets";
-        let names = self
-            .list_file_names(OPERATION, layout::BUCKETS_DIR)
-            .await?;
+        let names = self.list_file_names(OPERATION, layout::BUCKETS_DIR).await?;
         let records: Vec<Option<BucketRecord>> = futures_util::stream::iter(
             names
                 .into_iter()
@@ -119,14 +121,14 @@ impl Inner {
             )
             .with_bucket(name));
         }
-        for upload_id in self.list_file_names(OPERATION, &layout::upload_dir(name)).await? {
+        for upload_id in self
+            .list_file_names(OPERATION, &layout::upload_dir(name))
+            .await?
+        {
             if !layout::is_valid_id(&upload_id) {
                 continue;
             }
-            if let Some(upload) = self
-                .read_upload(OPERATION, name, &upload_id)
-                .await?
-            {
+            if let Some(upload) = self.read_upload(OPERATION, name, &upload_id).await? {
                 self.discard_upload(OPERATION, name, &upload).await?;
             }
         }

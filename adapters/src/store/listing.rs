@@ -270,9 +270,6 @@ mod tests {
                 PageEntry::Key(text) | PageEntry::CommonPrefix(text) => text.clone(),
             });
         }
-        assert_eq!(
-            seen,
-            vec![common("a/"), key("b"), common("c/"), key("d")]
-        );
+        assert_eq!(seen, vec![common("a/"), key("b"), common("c/"), key("d")]);
     }
 }

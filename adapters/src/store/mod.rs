@@ -266,9 +266,7 @@ fn validate_new_object(operation: &'static str, object: &NewObject) -> StorageRe
         return Err(StorageError::new(
             ErrorKind::InvalidArgument,
             operation,
-            format!(
-                "stored headers are {header_bytes} bytes, the maximum is {MAX_HEADER_BYTES}"
-            ),
+            format!("stored headers are {header_bytes} bytes, the maximum is {MAX_HEADER_BYTES}"),
         ));
     }
     Ok(())

@@ -221,8 +221,7 @@ impl Inner {
         key: &str,
         blobs: impl IntoIterator<Item = &'a BlobRef>,
     ) {
-        let in_use: HashSet<String> = match self.read_object_record(operation, bucket, key).await
-        {
+        let in_use: HashSet<String> = match self.read_object_record(operation, bucket, key).await {
             Ok(record) => record
                 .map(|record| record.blobs.into_iter().map(|blob| blob.id).collect())
                 .unwrap_or_default(),
@@ -291,11 +290,9 @@ impl Inner {
                 ),
             )));
         }
-        let record = multipart_record(key, upload.metadata.clone(), &chosen)
-            .map_err(&with_context)?;
-        let meta = self
-            .commit_object_locked(OPERATION, bucket, record)
-            .await?;
+        let record =
+            multipart_record(key, upload.metadata.clone(), &chosen).map_err(&with_context)?;
+        let meta = self.commit_object_locked(OPERATION, bucket, record).await?;
         // The upload record goes first, so that a failure below leaves no upload that a
         // client could still use.
         self.delete_path(OPERATION, &layout::upload_record(bucket, upload_id))
@@ -516,7 +513,10 @@ fn page_uploads(
                     let first_of_key =
                         uploads.partition_point(|upload| upload.key.as_str() < key_marker);
                     let same_key = &uploads[first_of_key..after_key];
-                    match same_key.iter().position(|upload| upload.upload_id == id_marker) {
+                    match same_key
+                        .iter()
+                        .position(|upload| upload.upload_id == id_marker)
+                    {
                         Some(position) => first_of_key + position + 1,
                         None => {
                             first_of_key

@@ -204,9 +204,11 @@ impl Inner {
         &self,
         operation: &'static str,
         bucket: &str,
-        record: ObjectRecord,
+        mut record: ObjectRecord,
     ) -> StorageResult<ObjectMeta> {
         let _object_guard = self.locks.object(bucket, &record.key).lock().await;
+        // Taking the time under the lock makes the commit order and the time order agree.
+        record.last_modified = SystemTime::now();
         let old = match self
             .read_object_record(operation, bucket, &record.key)
             .await
@@ -225,8 +227,12 @@ impl Inner {
             .map_err(|error| error.with_bucket(bucket).with_key(&record.key))?;
         if let Some(old) = old {
             let kept: HashSet<&str> = record.blobs.iter().map(|blob| blob.id.as_str()).collect();
-            self.retire(old.blobs.iter().filter(|blob| !kept.contains(blob.id.as_str())))
-                .await;
+            self.retire(
+                old.blobs
+                    .iter()
+                    .filter(|blob| !kept.contains(blob.id.as_str())),
+            )
+            .await;
         }
         Ok(record.meta())
     }
@@ -262,9 +268,7 @@ impl Inner {
             validate_new_object(OPERATION, object)?;
         }
         self.require_bucket(OPERATION, bucket).await?;
-        let (source, blob, digest) = self
-            .copy_data(OPERATION, source_bucket, source_key)
-            .await?;
+        let (source, blob, digest) = self.copy_data(OPERATION, source_bucket, source_key).await?;
         let record = ObjectRecord {
             key: key.to_owned(),
             size: blob.size,

@@ -133,12 +133,6 @@ impl Pins {
         // single insert, increment or removal.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
-
-    /// Returns how many blobs are pinned, for tests.
-    #[cfg(test)]
-    pub(crate) fn pinned_count(&self) -> usize {
-        self.lock().len()
-    }
 }
 
 impl Drop for PinGuard {
