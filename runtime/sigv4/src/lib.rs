@@ -52,7 +52,7 @@
 //! - Body bytes are forwarded before the end of the body proves them good, so the caller must
 //!   abort its backend write unless [`PayloadVerifier::finish`] succeeds.
 //! - [`PayloadVerifier::new`] checks the body-describing headers before any body byte, so a
-//!   server can reject a bad request before it answers `Expect: 100-continue`.
+//!   server can reject a bad request before it sends `100 Continue`.
 //! - The verifier does not touch `Content-Encoding`. The caller removes `aws-chunked` from it
 //!   before storing the object's metadata.
 //!
