@@ -22,7 +22,7 @@ pub(crate) struct Predicate {
 enum Test {
     StringEquals(StringKey, Box<[Box<str>]>),
     StringLike(StringKey, Box<[Box<str>]>),
-    IpInNetwork(Box<[IpNet]>),
+    IpInNetwork(Box<[Network]>),
     SecureTransportIs(Box<[bool]>),
 }
 
@@ -71,10 +71,10 @@ impl Predicate {
                 if condition.key != ConditionKey::SourceIp {
                     return None;
                 }
-                let networks: Option<Box<[IpNet]>> = condition
+                let networks: Option<Box<[Network]>> = condition
                     .values
                     .iter()
-                    .map(|value| parse_network(value))
+                    .map(|value| parse_network(value).map(Network::from))
                     .collect();
                 Test::IpInNetwork(networks?)
             }
@@ -114,7 +114,7 @@ impl Predicate {
             Test::IpInNetwork(networks) => match request.context.source_ip {
                 Some(address) => {
                     let address = address.to_canonical();
-                    self.quantify(networks, |network| network.contains(&address))
+                    self.quantify(networks, |network| network.contains(address))
                 }
                 None => false,
             },
@@ -130,6 +130,45 @@ impl Predicate {
         match self.quantifier {
             Quantifier::Any => values.iter().any(matches),
             Quantifier::All => values.iter().all(matches),
+        }
+    }
+}
+
+/// A CIDR block as a masked base address, so that a membership test is one AND and one
+/// comparison.
+#[derive(Clone, Copy, Debug)]
+enum Network {
+    V4 { base: u32, mask: u32 },
+    V6 { base: u128, mask: u128 },
+}
+
+impl From<IpNet> for Network {
+    fn from(network: IpNet) -> Network {
+        match network {
+            IpNet::V4(network) => {
+                let mask = network.netmask().to_bits();
+                Network::V4 {
+                    base: network.addr().to_bits() & mask,
+                    mask,
+                }
+            }
+            IpNet::V6(network) => {
+                let mask = network.netmask().to_bits();
+                Network::V6 {
+                    base: network.addr().to_bits() & mask,
+                    mask,
+                }
+            }
+        }
+    }
+}
+
+impl Network {
+    fn contains(self, address: IpAddr) -> bool {
+        match (self, address) {
+            (Network::V4 { base, mask }, IpAddr::V4(address)) => address.to_bits() & mask == base,
+            (Network::V6 { base, mask }, IpAddr::V6(address)) => address.to_bits() & mask == base,
+            _ => false,
         }
     }
 }

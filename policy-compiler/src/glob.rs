@@ -19,6 +19,10 @@ pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
         match pattern.get(pattern_index) {
             Some(b'*') => {
                 pattern_index += 1;
+                if pattern[pattern_index..].iter().all(|byte| *byte == b'*') {
+                    // Trailing stars match whatever text is left.
+                    return true;
+                }
                 backtrack = Some((pattern_index, text_index));
                 continue;
             }
@@ -49,6 +53,9 @@ pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
 
 /// Returns the length in bytes of the character that starts at `index`.
 fn char_len_at(text: &str, index: usize) -> usize {
+    if text.as_bytes().get(index).is_some_and(u8::is_ascii) {
+        return 1;
+    }
     text.get(index..)
         .and_then(|rest| rest.chars().next())
         .map_or(1, char::len_utf8)

@@ -190,17 +190,12 @@ impl DocumentParser<'_, '_> {
         Some(text.to_owned())
     }
 
+    /// Returns the policy nodes. A null value, as in `policies:` with nothing after it, counts
+    /// as an empty list.
     fn policy_list<'n>(&mut self, node: &'n Node) -> Option<&'n [Node]> {
-        match &node.kind {
-            NodeKind::Sequence(items) => {
-                if items.is_empty() {
-                    self.reporter.warning(
-                        node.position,
-                        "the document's policy list is empty, so it defines no policy",
-                    );
-                }
-                Some(items)
-            }
+        let items: &[Node] = match &node.kind {
+            NodeKind::Sequence(items) => items,
+            NodeKind::Scalar(scalar) if scalar.is_null() => &[],
             _ => {
                 report_wrong_type(
                     self.reporter,
@@ -208,9 +203,16 @@ impl DocumentParser<'_, '_> {
                     "field \"policies\"",
                     "a list of policies",
                 );
-                None
+                return None;
             }
+        };
+        if items.is_empty() {
+            self.reporter.warning(
+                node.position,
+                "the document's policy list is empty, so it defines no policy",
+            );
         }
+        Some(items)
     }
 
     /// Parses one policy; `ordinal` is its 1-based place in the document, used to name it in

@@ -9,18 +9,20 @@
 //! 2. Action: each action has a bit set of the policies whose action patterns cover it, and
 //!    the candidates are intersected with it. Action wildcards were expanded at compile time,
 //!    so no action pattern is matched per request.
-//! 3. Resource: the [`prefix::ResourceIndex`] finds, with one binary search, every resource
-//!    pattern whose literal prefix starts the resource ARN, and runs the wildcard remainder
-//!    only for candidates.
+//! 3. Resource: patterns whose bucket name has no wildcard are grouped by bucket, and the
+//!    request's bucket selects one group by hash lookup. Within a group, and among the other
+//!    patterns, a [`prefix::PrefixIndex`] finds with one binary search every pattern whose
+//!    literal prefix starts the resource, and runs the wildcard remainder only for candidates.
 //! 4. Conditions: the typed predicates of the surviving policies are evaluated, and the
 //!    matches are combined: an enforced Deny wins, then an enforced Allow, else deny.
 
 mod bitset;
 mod prefix;
+mod resource;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use crate::action::ACTION_COUNT;
@@ -31,7 +33,7 @@ use crate::parse::SourceFile;
 use crate::request::{Principal, Request};
 
 use bitset::PolicySet;
-use prefix::ResourceIndex;
+use resource::ResourceIndex;
 
 /// A compiled, immutable policy set that answers authorization requests.
 #[derive(Clone, Debug)]
@@ -58,18 +60,18 @@ struct CompiledPolicy {
 #[derive(Clone, Debug, Default)]
 struct PrincipalIndex {
     any: PolicySet,
-    roles: HashMap<Box<str>, Vec<u32>>,
-    users: HashMap<Box<str>, Vec<u32>>,
-    groups: HashMap<Box<str>, Vec<u32>>,
-    service_accounts: HashMap<Box<str>, Vec<u32>>,
-    tenants: HashMap<Box<str>, Vec<u32>>,
+    roles: FxHashMap<Box<str>, Vec<u32>>,
+    users: FxHashMap<Box<str>, Vec<u32>>,
+    groups: FxHashMap<Box<str>, Vec<u32>>,
+    service_accounts: FxHashMap<Box<str>, Vec<u32>>,
+    tenants: FxHashMap<Box<str>, Vec<u32>>,
 }
 
 impl PrincipalIndex {
     fn map_mut(
         &mut self,
         principal_type: PrincipalType,
-    ) -> Option<&mut HashMap<Box<str>, Vec<u32>>> {
+    ) -> Option<&mut FxHashMap<Box<str>, Vec<u32>>> {
         match principal_type {
             PrincipalType::Role => Some(&mut self.roles),
             PrincipalType::User => Some(&mut self.users),
@@ -83,7 +85,7 @@ impl PrincipalIndex {
     /// Returns the policies whose principal selectors match `principal`.
     fn candidates(&self, principal: &Principal) -> PolicySet {
         let mut candidates = self.any.clone();
-        let mut add = |map: &HashMap<Box<str>, Vec<u32>>, value: &str| {
+        let mut add = |map: &FxHashMap<Box<str>, Vec<u32>>, value: &str| {
             if let Some(policies) = map.get(value) {
                 for policy in policies {
                     candidates.insert(*policy);

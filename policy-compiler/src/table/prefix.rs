@@ -1,9 +1,8 @@
-//! The resource index: every resource pattern split into a literal prefix and a wildcard
-//! remainder, with the distinct prefixes kept sorted so that one binary search finds every
-//! prefix of a resource ARN.
+//! A prefix index: patterns split into a literal prefix and a wildcard remainder, with the
+//! distinct prefixes kept sorted so that one binary search finds every prefix of a text.
 //!
 //! Why one search suffices: let `p` be the greatest stored prefix that sorts at or before the
-//! resource `r`. Every stored prefix `q` of `r` sorts at or before `r`, so `q <= p`, and every
+//! text `r`. Every stored prefix `q` of `r` sorts at or before `r`, so `q <= p`, and every
 //! string between `q` and `r` in sorted order starts with `q`, so `q` is a prefix of `p` too.
 //! The prefixes of `r` are therefore the prefixes of `p` that are no longer than the common
 //! prefix of `p` and `r`, and a parent link from each stored prefix to its longest stored
@@ -13,12 +12,12 @@ use crate::glob::{literal_prefix, wildcard_match};
 
 use super::bitset::PolicySet;
 
-/// A resource pattern of one policy, after its literal prefix.
+/// A pattern of one policy, after its literal prefix.
 #[derive(Clone, Debug)]
 struct Remainder {
     policy: u32,
     /// The rest of the pattern, which starts with a wildcard, or is empty when the pattern has
-    /// none and must equal the resource exactly.
+    /// none and must equal the text exactly.
     pattern: Box<str>,
 }
 
@@ -30,15 +29,15 @@ struct PrefixEntry {
     remainders: Vec<Remainder>,
 }
 
-/// Resource patterns of every policy, indexed by literal prefix.
+/// Patterns of many policies, indexed by literal prefix.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct ResourceIndex {
+pub(crate) struct PrefixIndex {
     entries: Vec<PrefixEntry>,
 }
 
-impl ResourceIndex {
-    /// Builds the index from `(policy index, resource pattern)` pairs.
-    pub(crate) fn build<'p>(patterns: impl IntoIterator<Item = (u32, &'p str)>) -> ResourceIndex {
+impl PrefixIndex {
+    /// Builds the index from `(policy index, pattern)` pairs.
+    pub(crate) fn build<'p>(patterns: impl IntoIterator<Item = (u32, &'p str)>) -> PrefixIndex {
         let mut split: Vec<(&str, Remainder)> = patterns
             .into_iter()
             .map(|(policy, pattern)| {
@@ -75,24 +74,24 @@ impl ResourceIndex {
             });
             ancestors.push(entries.len() - 1);
         }
-        ResourceIndex { entries }
+        PrefixIndex { entries }
     }
 
-    /// Appends to `matched` every policy in `candidates` that has a resource pattern matching
-    /// `resource`. A policy may be appended more than once.
+    /// Appends to `matched` every policy in `candidates` that has a pattern matching `text`. A
+    /// policy may be appended more than once.
     pub(crate) fn collect_matches(
         &self,
-        resource: &str,
+        text: &str,
         candidates: &PolicySet,
         matched: &mut Vec<u32>,
     ) {
         let after = self
             .entries
-            .partition_point(|entry| entry.prefix.as_bytes() <= resource.as_bytes());
+            .partition_point(|entry| entry.prefix.as_bytes() <= text.as_bytes());
         let Some(start) = after.checked_sub(1) else {
             return;
         };
-        let shared = common_prefix_len(&self.entries[start].prefix, resource);
+        let shared = common_prefix_len(&self.entries[start].prefix, text);
 
         let mut next = Some(start);
         while let Some(index) = next {
@@ -101,7 +100,7 @@ impl ResourceIndex {
             if entry.prefix.len() > shared {
                 continue;
             }
-            let rest = &resource[entry.prefix.len()..];
+            let rest = &text[entry.prefix.len()..];
             for remainder in &entry.remainders {
                 if candidates.contains(remainder.policy)
                     && remainder_matches(&remainder.pattern, rest)
@@ -137,13 +136,13 @@ fn common_prefix_len(left: &str, right: &str) -> usize {
 mod tests {
     use super::*;
 
-    fn matches(index: &ResourceIndex, resource: &str, policies: usize) -> Vec<u32> {
+    fn matches(index: &PrefixIndex, text: &str, policies: usize) -> Vec<u32> {
         let mut candidates = PolicySet::with_capacity(policies);
         for policy in 0..policies {
             candidates.insert(policy as u32);
         }
         let mut matched = Vec::new();
-        index.collect_matches(resource, &candidates, &mut matched);
+        index.collect_matches(text, &candidates, &mut matched);
         matched.sort_unstable();
         matched.dedup();
         matched
@@ -151,7 +150,7 @@ mod tests {
 
     #[test]
     fn nested_prefixes_all_found() {
-        let index = ResourceIndex::build([
+        let index = PrefixIndex::build([
             (0, "*"),
             (1, "arn:aws:s3:::b*"),
             (2, "arn:aws:s3:::bucket/*"),
@@ -165,16 +164,16 @@ mod tests {
     }
 
     #[test]
-    fn sibling_between_prefix_and_resource() {
-        // "arn:aws:s3:::a/b" sorts between the prefix "arn:aws:s3:::a/" and the resource
+    fn sibling_between_prefix_and_text() {
+        // "arn:aws:s3:::a/b" sorts between the prefix "arn:aws:s3:::a/" and the text
         // "arn:aws:s3:::a/c", so the search lands on it and must walk up to its parent.
-        let index = ResourceIndex::build([(0, "arn:aws:s3:::a/*"), (1, "arn:aws:s3:::a/b*")]);
+        let index = PrefixIndex::build([(0, "arn:aws:s3:::a/*"), (1, "arn:aws:s3:::a/b*")]);
         assert_eq!(matches(&index, "arn:aws:s3:::a/c", 2), vec![0]);
     }
 
     #[test]
     fn exact_pattern_needs_full_match() {
-        let index = ResourceIndex::build([(0, "arn:aws:s3:::bucket")]);
+        let index = PrefixIndex::build([(0, "arn:aws:s3:::bucket")]);
         assert_eq!(
             matches(&index, "arn:aws:s3:::bucket/key", 1),
             Vec::<u32>::new()
@@ -183,14 +182,14 @@ mod tests {
     }
 
     #[test]
-    fn resource_before_every_prefix() {
-        let index = ResourceIndex::build([(0, "arn:aws:s3:::m*")]);
+    fn text_before_every_prefix() {
+        let index = PrefixIndex::build([(0, "arn:aws:s3:::m*")]);
         assert_eq!(matches(&index, "arn:aws:s3:::a", 1), Vec::<u32>::new());
     }
 
     #[test]
     fn question_mark_remainder_checked() {
-        let index = ResourceIndex::build([(0, "arn:aws:s3:::logs-20??/*")]);
+        let index = PrefixIndex::build([(0, "arn:aws:s3:::logs-20??/*")]);
         assert_eq!(matches(&index, "arn:aws:s3:::logs-2024/x", 1), vec![0]);
         assert_eq!(
             matches(&index, "arn:aws:s3:::logs-202/x", 1),
@@ -200,7 +199,7 @@ mod tests {
 
     #[test]
     fn non_candidates_are_skipped() {
-        let index = ResourceIndex::build([(0, "*"), (1, "*")]);
+        let index = PrefixIndex::build([(0, "*"), (1, "*")]);
         let mut candidates = PolicySet::with_capacity(2);
         candidates.insert(1);
         let mut matched = Vec::new();
