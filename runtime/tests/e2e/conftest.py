@@ -54,6 +54,19 @@ def pytest_configure(config):
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
 
 
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def strip_ansi(text: str) -> str:
+    """Remove terminal colour codes, which tracing's formatter may emit even into a file."""
+    return ANSI_ESCAPE.sub("", text)
+
+
+def server_env() -> dict:
+    """Build the environment for an ironbucket process: info logs and no colour codes."""
+    return {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "info"), "NO_COLOR": "1"}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -163,7 +176,7 @@ class Gateway:
         return [json.loads(line) for line in self.audit_path.read_text().splitlines() if line]
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        return strip_ansi(self.log_path.read_text(errors="replace"))
 
     def rss_peak_kib(self) -> int:
         """Read the process's peak resident set size (VmHWM) in KiB."""
@@ -234,7 +247,7 @@ def launch(workdir: Path, config: Path, port: int, tls_port: int, cert: Path, dr
             [str(BINARY), "serve", "--config", str(config)],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "info")},
+            env=server_env(),
         )
     gateway = Gateway(
         process, workdir, port, tls_port, cert, driver, log_path, workdir / "audit.log", config, client_env(workdir)

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import ALICE, BINARY, free_port, make_certificate, require_binary, write_config
+from conftest import ALICE, BINARY, free_port, make_certificate, require_binary, server_env, strip_ansi, write_config
 from s3wire import object_path, sign_headers, signed_get, wait_for
 
 DRIVER_PATTERN = re.compile(r"driver\W{0,3}(io_uring|epoll)\b")
@@ -132,13 +132,17 @@ def test_second_instance_port_taken(fresh_gateway, tmp_path):
     cert, key = make_certificate(tmp_path)
     config = write_config(tmp_path, first.port, free_port(), cert, key, "io_uring")
     second = subprocess.Popen(
-        [str(BINARY), "serve", "--config", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [str(BINARY), "serve", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=server_env(),
     )
     try:
-        output, _ = second.communicate(timeout=20)
+        output = strip_ansi(second.communicate(timeout=20)[0])
     except subprocess.TimeoutExpired:
         second.kill()
-        output, _ = second.communicate()
+        output = strip_ansi(second.communicate()[0])
         pytest.fail(f"a second instance on port {first.port} kept running (SO_REUSEPORT shared the port?):\n{output}")
     assert second.returncode != 0, f"a second instance on a taken port exited 0:\n{output}"
     assert str(first.port) in output, f"the failure message does not name the port {first.port}:\n{output}"
@@ -181,8 +185,10 @@ def test_malformed_config_names_position(tmp_path, replacement):
     line_number = lines.index("cores = 2") + 1
     lines[line_number - 1] = replacement
     config.write_text("\n".join(lines) + "\n")
-    result = subprocess.run([str(BINARY), "serve", "--config", str(config)], capture_output=True, text=True, timeout=30)
-    output = result.stdout + result.stderr
+    result = subprocess.run(
+        [str(BINARY), "serve", "--config", str(config)], capture_output=True, text=True, timeout=30, env=server_env()
+    )
+    output = strip_ansi(result.stdout + result.stderr)
     assert result.returncode != 0, f"a malformed config exited 0:\n{output}"
     assert re.search(rf"ironbucket\.toml:{line_number}:\d+", output), (
         f"the error does not point at ironbucket.toml:{line_number}:COLUMN:\n{output}"
