@@ -221,6 +221,9 @@ def test_audit_records_every_request(gateway, bucket):
         r for r in gateway.audit_records() if marker in (r.get("user_agent") or "")
     ]
     assert len(records) == 6, f"expected 6 audit records for 6 requests, found {len(records)}: {records}"
+    for record in records:
+        missing = {"principal", "tenant", "decision", "status", "operation", "reason"} - record.keys()
+        assert not missing, f"audit record lacks {sorted(missing)}: {record}"
 
     def record_of(principal, operation, status):
         found = [r for r in records if (r["principal"], r["operation"], r["status"]) == (principal, operation, status)]
