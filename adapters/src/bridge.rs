@@ -138,8 +138,8 @@ impl StorageRuntime {
     }
 }
 
-/// Spawns queued jobs, at most `jobs` permits at a time, until told to stop or until every
-/// client is gone.
+/// Spawns queued jobs, at most `jobs` permits at a time, until the stop signal arrives or
+/// every client is gone.
 async fn dispatch(
     mut queue: mpsc::Receiver<Job>,
     storage: Arc<dyn Storage>,
@@ -614,7 +614,7 @@ impl PutHandle {
         if self.messages.send(message).await.is_ok() {
             return Ok(());
         }
-        // The job stopped reading, so it has already failed; its outcome says why.
+        // The job stopped reading because it failed, and its outcome contains the error.
         Err(match self.outcome().await {
             Err(error) => error,
             Ok(_) => StorageError::new(

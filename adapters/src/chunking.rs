@@ -5,8 +5,8 @@ use bytes::{Bytes, BytesMut};
 
 /// Splits and joins byte chunks into chunks of exactly `chunk_size` bytes, except the last.
 ///
-/// Input that arrives in whole chunks passes through without copying; only the bytes that
-/// straddle a chunk boundary are copied into a buffer of at most `chunk_size` bytes.
+/// Input that arrives in whole chunks passes through without copying. Only the bytes that
+/// straddle a chunk boundary are copied, into a buffer of at most `chunk_size` bytes.
 #[derive(Debug)]
 pub(crate) struct Rechunker {
     chunk_size: usize,

@@ -16,7 +16,7 @@ pub const MAX_CHUNK_SIZE: usize = 8 * 1024 * 1024;
 /// S3's minimum size for every part of a multipart upload except the last one.
 pub const S3_MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 
-/// Which OpenDAL service stores the data.
+/// The OpenDAL service that stores the data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
     /// A directory on a local file system. It is created if missing.

@@ -4,7 +4,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-/// What went wrong, in S3 terms. Each kind maps to exactly one S3 error code and HTTP status.
+/// The kind of a storage error in S3 terms. Each kind maps to exactly one S3 error code and
+/// HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -40,7 +41,7 @@ pub enum ErrorKind {
     MetadataTooLarge,
     /// The backend cannot perform this operation.
     NotImplemented,
-    /// The backend failed; the source error says how.
+    /// The backend failed, and the source error describes the failure.
     Internal,
     /// The storage runtime is shut down or the job was dropped before it finished.
     Unavailable,
@@ -101,9 +102,9 @@ impl fmt::Display for ErrorKind {
 
 /// A failed storage operation with its S3 kind and context.
 ///
-/// The message never contains object data or credentials; it may contain the bucket name, the
-/// key and backend paths, which the gateway treats as request data. The fields are boxed so
-/// that results stay one pointer wide.
+/// The message never contains object data or credentials. It may contain the bucket name,
+/// the key and backend paths, which the gateway treats as request data. The fields are boxed
+/// so that results stay one pointer wide.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct StorageError(Box<Details>);

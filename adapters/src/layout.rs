@@ -1,5 +1,6 @@
-//! Where each piece of state lives in the backend, how S3 keys become file names, and the
-//! validation of every name that reaches a path (bucket names, keys, upload and blob ids).
+//! The storage layout: the path of each piece of state in the backend, the encoding of S3
+//! keys as file names, and the validation of every name that reaches a path (bucket names,
+//! keys, upload and blob ids).
 //!
 //! All paths are relative to the OpenDAL operator root. Internal directories start with `_`,
 //! which no valid bucket name can, so they never collide with a bucket directory.
@@ -126,7 +127,7 @@ pub(crate) fn encode_key(key: &str) -> String {
     )
 }
 
-/// What a file name in a bucket directory says about its key.
+/// The key information that a file name in a bucket directory contains.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum DecodedName {
     /// The name encodes the whole key.

@@ -86,7 +86,8 @@ pub trait Storage: Send + Sync + 'static {
         object: NewObject,
     ) -> BoxFuture<'_, StorageResult<Box<dyn ObjectWrite>>>;
 
-    /// Deletes an object. Deleting a missing key succeeds; a missing bucket is `NoSuchBucket`.
+    /// Deletes an object. Deleting a missing key succeeds, and a missing bucket is
+    /// `NoSuchBucket`.
     fn delete_object(&self, bucket: String, key: String) -> BoxFuture<'_, StorageResult<()>>;
 
     /// Copies an object. `metadata` of `None` keeps the source metadata (S3's COPY directive);

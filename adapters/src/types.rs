@@ -103,7 +103,7 @@ pub struct ListQuery {
     pub max_keys: usize,
 }
 
-/// S3's cap on `max-keys`, applied by [`ListQuery`] consumers.
+/// S3's cap on `max-keys`. The store lowers larger values of [`ListQuery::max_keys`] to it.
 pub const MAX_LIST_KEYS: usize = 1000;
 
 impl Default for ListQuery {

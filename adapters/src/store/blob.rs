@@ -87,7 +87,7 @@ impl SegmentReader {
 
     /// Opens the first blob and reads its first buffer.
     ///
-    /// Once a blob is open, the fs service holds its file descriptor and the memory service a
+    /// Once a blob is open, the fs service keeps its file descriptor and the memory service a
     /// snapshot of its bytes, so a later deletion cannot change what this reader returns.
     pub(crate) async fn prefetch(&mut self) -> StorageResult<Prefetch> {
         match self.fill().await {
@@ -132,7 +132,7 @@ impl SegmentReader {
         ))
     }
 
-    /// Reads until `ready` holds a chunk or every segment is done.
+    /// Reads until `ready` contains a chunk or every segment is done.
     async fn fill(&mut self) -> Result<(), ReadError> {
         while self.ready.is_empty() {
             if self.current.is_none() {
@@ -215,7 +215,7 @@ enum ReadError {
     Failed(StorageError),
 }
 
-/// Where a committed blob goes.
+/// The destination of a committed blob.
 pub(crate) enum WriteTarget {
     Object {
         bucket: String,
@@ -300,6 +300,7 @@ impl BlobWriter {
                 "commit after the writer finished",
             ));
         };
+
         if let Some(expected) = self.expected_len
             && self.written != expected
         {
@@ -313,6 +314,7 @@ impl BlobWriter {
                 ),
             ));
         }
+
         let digest: [u8; 16] = std::mem::take(&mut self.md5).finalize().into();
         if let Some(expected) = expected_md5
             && expected != digest
@@ -324,6 +326,7 @@ impl BlobWriter {
                 "the Content-MD5 does not match the body",
             ));
         }
+
         if let Err(error) = writer.close().await {
             abort_writer(operation, &mut writer).await;
             return Err(StorageError::backend(operation, error));
@@ -339,6 +342,7 @@ impl BlobWriter {
                 "commit without a target",
             ));
         };
+
         let inner = Arc::clone(&self.inner);
         let result = match target {
             WriteTarget::Object {
@@ -362,7 +366,7 @@ impl BlobWriter {
             }
         };
         if result.is_err() {
-            // The blob was never referenced, so nobody can be reading it.
+            // No record ever referenced the blob, so no reader can have it open.
             inner.delete_blob(&blob.id).await;
         }
         result

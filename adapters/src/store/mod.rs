@@ -49,7 +49,6 @@ pub(crate) struct Inner {
     op: Operator,
     chunk_size: usize,
     min_part_size: u64,
-    native_copy: bool,
     conditional_create: bool,
     locks: Locks,
     pins: Pins,
@@ -70,7 +69,6 @@ impl LayoutStore {
             inner: Arc::new(Inner {
                 chunk_size: config.chunk_size,
                 min_part_size: config.min_part_size,
-                native_copy: capability.copy,
                 conditional_create: capability.write_with_if_not_exists,
                 locks: Locks::new(),
                 pins: Pins::default(),

@@ -248,6 +248,7 @@ impl Inner {
         let _upload_guard = self.locks.upload(bucket, upload_id).lock().await;
         let upload = self.load_upload(OPERATION, bucket, key, upload_id).await?;
         let with_context = |error: StorageError| error.with_bucket(bucket).with_key(key);
+
         if parts.is_empty() {
             return Err(with_context(StorageError::new(
                 ErrorKind::InvalidArgument,
@@ -262,6 +263,7 @@ impl Inner {
                 "the parts are not listed in strictly ascending order",
             )));
         }
+
         let mut chosen = Vec::with_capacity(parts.len());
         for (part_number, etag) in parts {
             let record = self
@@ -277,6 +279,7 @@ impl Inner {
             };
             chosen.push(record);
         }
+
         if let Some(small) = chosen[..chosen.len() - 1]
             .iter()
             .find(|record| record.blob.size < self.min_part_size)
@@ -290,13 +293,40 @@ impl Inner {
                 ),
             )));
         }
+
         let record =
             multipart_record(key, upload.metadata.clone(), &chosen).map_err(&with_context)?;
         let meta = self.commit_object_locked(OPERATION, bucket, record).await?;
+
+        // The object is committed, so a failure to clean up must not fail the request.
+        if let Err(error) = self
+            .remove_completed_upload(bucket, upload_id, &chosen)
+            .await
+        {
+            tracing::warn!(
+                bucket,
+                upload_id,
+                %error,
+                "completed an upload but failed to remove its records"
+            );
+        }
+        Ok(meta)
+    }
+
+    /// Removes the records of a completed upload and retires the blobs of parts the object
+    /// does not use.
+    async fn remove_completed_upload(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        chosen: &[PartRecord],
+    ) -> StorageResult<()> {
+        const OPERATION: &str = "complete_multipart";
         // The upload record goes first, so that a failure below leaves no upload that a
         // client could still use.
         self.delete_path(OPERATION, &layout::upload_record(bucket, upload_id))
             .await?;
+
         let chosen_numbers: HashSet<u32> = chosen.iter().map(|part| part.part_number).collect();
         let mut unused = Vec::new();
         for part_number in self.part_numbers(OPERATION, bucket, upload_id).await? {
@@ -316,7 +346,7 @@ impl Inner {
         self.retire(&unused).await;
         self.remove_empty_dir(&layout::part_dir(bucket, upload_id))
             .await;
-        Ok(meta)
+        Ok(())
     }
 
     pub(crate) async fn abort_multipart(
@@ -495,8 +525,8 @@ fn normalize_etag(etag: &str) -> &str {
 /// Cuts one page from uploads sorted by key and initiation.
 ///
 /// Without `upload_id_marker`, the page starts after every upload of `key_marker`. With it,
-/// the page starts after that upload; an unknown upload id marker falls back to S3's rule of
-/// upload ids greater than the marker for the marker's key.
+/// the page starts after that upload. An unknown upload id marker falls back to S3's rule:
+/// uploads of the marker's key whose ids sort after the marker.
 fn page_uploads(
     uploads: Vec<UploadInfo>,
     key_marker: Option<&str>,

@@ -107,7 +107,7 @@ impl Inner {
                 }
             };
             let segments = plan_segments(&record.blobs, start, end);
-            // A reader that opens one blob holds it from the first read on. A reader of several
+            // A reader of one blob keeps it open from the first read on. A reader of several
             // blobs opens them one by one, so it pins them and checks that the record still
             // names them, which means no writer has retired them yet.
             let pin = if segments.len() > 1 {
@@ -184,7 +184,7 @@ impl Inner {
 
     /// Replaces the record of `record.key` and retires the blobs only the old record used.
     ///
-    /// The bucket lock, taken shared, keeps the bucket from being deleted in between; the
+    /// The bucket lock, taken shared, keeps the bucket from being deleted in between. The
     /// object lock orders commits to one key, so the last commit to take it wins.
     pub(crate) async fn commit_object(
         &self,
@@ -296,40 +296,10 @@ impl Inner {
         bucket: &str,
         key: &str,
     ) -> StorageResult<(ObjectRecord, BlobRef, String)> {
-        let id = layout::new_id();
-        if self.native_copy {
-            for _ in 0..MAX_READ_ATTEMPTS {
-                let source = self.load_object(operation, bucket, key).await?;
-                // Only a single PUT has the MD5 of its data as ETag, so only then can the
-                // backend copy the file (in the kernel, on the fs service) and keep the ETag.
-                if source.blobs.len() != 1 || source.parts_count.is_some() {
-                    break;
-                }
-                let pin = self.pin(&source.blobs);
-                let current = self.read_object_record(operation, bucket, key).await?;
-                if current.is_none_or(|current| current.blobs != source.blobs) {
-                    continue;
-                }
-                let copied = self
-                    .op
-                    .copy(&layout::blob(&source.blobs[0].id), &layout::blob(&id))
-                    .await;
-                drop(pin);
-                if let Err(error) = copied {
-                    self.delete_blob(&id).await;
-                    return Err(StorageError::backend(operation, error)
-                        .with_bucket(bucket)
-                        .with_key(key));
-                }
-                let blob = BlobRef {
-                    id,
-                    size: source.size,
-                };
-                let etag = source.etag.clone();
-                return Ok((source, blob, etag));
-            }
-        }
+        // The copy streams through a writer rather than using the fs service's native copy,
+        // because only the writer syncs the new file to disk before the record points at it.
         let (source, mut reader) = self.open_reader(operation, bucket, key, None).await?;
+        let id = layout::new_id();
         let mut writer = self.open_blob_writer(operation, &id).await?;
         let mut md5 = Md5::new();
         let mut written = 0u64;

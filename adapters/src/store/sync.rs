@@ -42,18 +42,18 @@ impl Locks {
         (self.hasher.hash_one(parts) % STRIPES as u64) as usize
     }
 
-    /// The lock of a bucket: object and upload commits take it shared, bucket creation and
-    /// deletion take it exclusive, so a bucket cannot vanish under a commit.
+    /// Returns the lock of a bucket. Object and upload commits take it shared, and bucket
+    /// creation and deletion take it exclusive, so a bucket cannot vanish under a commit.
     pub(crate) fn bucket(&self, bucket: &str) -> &RwLock<()> {
         &self.buckets[self.stripe((bucket, ""))]
     }
 
-    /// The lock of an upload: part commits, completion and abort take it.
+    /// Returns the lock of an upload, which part commits, completion and abort take.
     pub(crate) fn upload(&self, bucket: &str, upload_id: &str) -> &AsyncMutex<()> {
         &self.uploads[self.stripe((bucket, upload_id))]
     }
 
-    /// The lock of an object key: every change of its record takes it.
+    /// Returns the lock of an object key, which every change of its record takes.
     pub(crate) fn object(&self, bucket: &str, key: &str) -> &AsyncMutex<()> {
         &self.objects[self.stripe((bucket, key))]
     }
