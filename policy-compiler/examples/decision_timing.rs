@@ -1,9 +1,9 @@
 //! Measures decision latency against a generated set of 1,000 policies.
 //!
 //! Run with `cargo run --release -p ironbucket-policy --example decision_timing`. The policy
-//! set mixes role, group, tenant and `*` principals, action wildcards, bucket and prefix
-//! patterns and conditions, in the proportions a multi-tenant deployment might use; the
-//! requests hit matching and non-matching policies alike.
+//! set mixes role, group, tenant, user and `*` principals, action wildcards, bucket and prefix
+//! patterns, and IP conditions. Half of the requests are allowed, so that the timing covers
+//! both matching and missing paths.
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};

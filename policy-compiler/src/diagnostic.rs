@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-/// How serious a diagnostic is.
+/// The seriousness of a diagnostic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     /// The policy set is invalid and compiles to no table.
@@ -57,7 +57,7 @@ pub struct Diagnostic {
     pub line: u32,
     /// Column number in characters, starting at 1.
     pub column: u32,
-    /// What is wrong, naming the offending value and the fix.
+    /// A description of the problem that names the offending value and the fix.
     pub message: String,
 }
 

@@ -73,7 +73,7 @@ pub struct Policy {
     pub id: Arc<str>,
     /// Short human-readable name.
     pub name: Option<String>,
-    /// Why the policy exists.
+    /// Free text explaining why the policy exists.
     pub description: Option<String>,
     /// Allow or Deny.
     pub effect: Effect,
@@ -127,7 +127,7 @@ impl PrincipalType {
 /// A principal selector: a type and the exact values it accepts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrincipalSelector {
-    /// Which attribute of the principal is compared.
+    /// The principal attribute the values are compared with.
     pub principal_type: PrincipalType,
     /// Accepted values, compared exactly and case-sensitively. Empty for [`PrincipalType::Any`].
     pub values: Vec<String>,
@@ -274,7 +274,7 @@ impl ConditionKey {
     }
 }
 
-/// How a condition with several values combines them, named `operator` in policy documents.
+/// The rule combining a condition's several values, named `operator` in policy documents.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Quantifier {
     /// The positive operator holds when the key matches at least one value.
@@ -294,7 +294,7 @@ pub struct Condition {
     /// The values compared against, already validated for the operator: CIDR blocks or IP
     /// addresses for the IP operators, `true` or `false` for `Bool`.
     pub values: Vec<String>,
-    /// How several values combine.
+    /// The rule combining several values.
     pub quantifier: Quantifier,
     /// Position of the condition.
     pub position: Position,

@@ -54,16 +54,18 @@
 //! - Strings are interned: principal values become keys of one hash map per principal type,
 //!   and policy ids are shared `Arc<str>`s that decisions clone without copying.
 //! - Actions are bit sets. Action wildcards such as `s3:Get*` are expanded against the closed
-//!   list of S3 actions at compile time, so an [`ActionSet`] holds one bit per [`Action`], and
+//!   list of S3 actions at compile time, so an [`ActionSet`] has one bit per [`Action`], and
 //!   the table keeps, for each action, the bit set of policies that cover it.
 //! - Principals are indexed. The principal's user id, tenant, roles and groups are looked up
 //!   in the hash maps, which give the policies naming them; policies with principal type `*`
 //!   are always candidates. Candidates are a bit set over policies, intersected with the
 //!   action's bit set.
-//! - Resource patterns are split into a literal prefix (up to the first `*` or `?`) and a
-//!   remainder. The distinct prefixes are kept sorted with a link from each prefix to its
-//!   longest stored proper prefix, so one binary search over the resource ARN finds every
-//!   prefix that starts it. The remainder glob runs only for candidate policies.
+//! - Resource patterns with a literal bucket name are grouped by bucket, so the request's
+//!   bucket selects its group with one hash lookup. Within a group, and among the patterns
+//!   whose bucket has a wildcard, each pattern is split into a literal prefix (up to the
+//!   first `*` or `?`) and a remainder. The distinct prefixes are kept sorted with a link from
+//!   each prefix to its longest stored proper prefix, so one binary search finds every prefix
+//!   that starts the resource. The remainder glob runs only for candidate policies.
 //! - Conditions are lowered to typed predicates: CIDR blocks parsed, booleans resolved.
 //!
 //! [`reference::evaluate`] is a plain interpreter of the same semantics over the parsed

@@ -1,8 +1,8 @@
 //! A YAML node tree that keeps the position of every node, built from `saphyr-parser` events.
 //!
-//! The policy parser walks this tree by hand instead of deserializing with serde, so that it
-//! can report every unknown field, wrong type and missing field of a file with its line and
-//! column, rather than stopping at the first one.
+//! The policy parser walks this tree by hand instead of deserializing with serde. It can
+//! therefore report every unknown field, wrong type and missing field of a file with its line
+//! and column, where serde would stop at the first one.
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError};
 

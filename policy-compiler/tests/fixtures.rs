@@ -1,6 +1,6 @@
-//! Data-driven tests: each file under `tests/fixtures/decisions` holds policy sources and
+//! Data-driven tests: each file under `tests/fixtures/decisions` contains policy sources and
 //! requests with their expected decisions, and each file under `tests/fixtures/diagnostics`
-//! holds policy sources with the exact diagnostics they must produce.
+//! contains policy sources with the exact diagnostics they must produce.
 //!
 //! Every decision case runs against both the decision table and the reference interpreter.
 

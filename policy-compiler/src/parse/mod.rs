@@ -59,7 +59,7 @@ impl ParsedPolicies {
     }
 }
 
-/// Where a policy id was defined, for the duplicate check.
+/// The location of one policy id definition, for the duplicate check.
 pub(crate) struct IdDefinition {
     pub(crate) id: String,
     pub(crate) file: Arc<str>,

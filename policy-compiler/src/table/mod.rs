@@ -35,7 +35,7 @@ use crate::request::{Principal, Request};
 use bitset::PolicySet;
 use resource::ResourceIndex;
 
-/// A compiled, immutable policy set that answers authorization requests.
+/// A compiled, immutable policy set that decides authorization requests.
 #[derive(Clone, Debug)]
 pub struct DecisionTable {
     policies: Vec<CompiledPolicy>,
@@ -45,7 +45,7 @@ pub struct DecisionTable {
     digest: String,
 }
 
-/// What a decision needs to know about a policy once its indices have matched.
+/// The data of one policy that a decision reads after the indices have selected it.
 #[derive(Clone, Debug)]
 struct CompiledPolicy {
     id: Arc<str>,

@@ -13,7 +13,7 @@ use super::prefix::PrefixIndex;
 /// Resource patterns of every policy.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ResourceIndex {
-    /// Patterns with a literal bucket, keyed by bucket name. Each index holds the part of the
+    /// Patterns with a literal bucket, keyed by bucket name. Each index contains the part of the
     /// pattern after the bucket name: empty for the bucket itself, `/...` for its objects.
     by_bucket: FxHashMap<Box<str>, PrefixIndex>,
     /// Every other pattern, in full: `*`, and patterns with a wildcard in the bucket name.
