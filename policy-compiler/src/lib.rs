@@ -97,7 +97,9 @@ pub use document::{
     ActionPattern, Condition, ConditionKey, ConditionOperator, Mode, Policy, PolicyDocument,
     PrincipalSelector, PrincipalType, Quantifier, ResourcePattern, S3_ARN_PREFIX, ValueKind,
 };
-pub use parse::{MAX_POLICY_ID_BYTES, MAX_SOURCE_BYTES, ParsedPolicies, SourceFile, parse};
+pub use parse::{
+    MAX_POLICIES, MAX_POLICY_ID_BYTES, MAX_SOURCE_BYTES, ParsedPolicies, SourceFile, parse,
+};
 pub use request::{Principal, Request, RequestContext};
 pub use table::DecisionTable;
 

@@ -47,7 +47,7 @@ pub struct Request<'a> {
     pub action: Action,
     /// The resource ARN: `arn:aws:s3:::bucket` for bucket operations, `arn:aws:s3:::bucket/key`
     /// for object operations, and `*` for operations on no resource, such as
-    /// `s3:ListAllMyBuckets`.
+    /// `s3:ListAllMyBuckets`. The key is the decoded object key, not its percent-encoded form.
     pub resource: &'a str,
     /// Facts for conditions.
     pub context: &'a RequestContext<'a>,

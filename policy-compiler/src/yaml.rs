@@ -55,6 +55,11 @@ impl Scalar {
 }
 
 impl Node {
+    /// Returns true for a null scalar, such as an empty value or `~`.
+    pub(crate) fn is_null(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar(scalar) if scalar.is_null())
+    }
+
     /// Describes the node's type for "expected X, found Y" messages.
     pub(crate) fn type_name(&self) -> String {
         match &self.kind {

@@ -9,7 +9,7 @@ mod values;
 
 use std::sync::Arc;
 
-use crate::diagnostic::{Diagnostic, Position, Reporter};
+use crate::diagnostic::{Diagnostic, Position, Reporter, Severity};
 use crate::document::{Effect, Mode, Policy, PolicyDocument};
 use crate::lint;
 use crate::suggest::did_you_mean;
@@ -20,6 +20,10 @@ use fields::{Fields, expect_bool, expect_string, report_wrong_type, scalar_text}
 /// Maximum size of one source file. Policy files are hand-written, so a larger one is almost
 /// certainly the wrong file.
 pub const MAX_SOURCE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Maximum number of policies in one policy set. The decision table keeps one bit per policy
+/// for each of the 180 actions, so this bounds that index at about 21 MiB.
+pub const MAX_POLICIES: usize = 1_000_000;
 
 /// Maximum length of a policy id, in bytes.
 pub const MAX_POLICY_ID_BYTES: usize = 256;
@@ -104,7 +108,10 @@ pub fn parse(sources: &[SourceFile]) -> ParsedPolicies {
             );
             continue;
         }
-        let nodes = yaml::load_documents(&source.text, &mut reporter);
+        let mut nodes = yaml::load_documents(&source.text, &mut reporter);
+        // Empty documents, such as the one after a trailing `---`, define nothing and are
+        // skipped.
+        nodes.retain(|node| !node.is_null());
         if nodes.is_empty() && reporter.error_count() == 0 {
             reporter.warning(
                 Position { line: 1, column: 1 },
@@ -123,6 +130,7 @@ pub fn parse(sources: &[SourceFile]) -> ParsedPolicies {
         }
     }
 
+    report_policy_limit(&documents, &mut diagnostics);
     lint::report_duplicate_ids(&id_definitions, &mut diagnostics);
     lint::report_risky_patterns(&documents, &mut diagnostics);
     diagnostics.sort_by(|left, right| {
@@ -136,6 +144,31 @@ pub fn parse(sources: &[SourceFile]) -> ParsedPolicies {
     ParsedPolicies {
         documents,
         diagnostics,
+    }
+}
+
+/// Reports an error at the first policy beyond [`MAX_POLICIES`], if any.
+fn report_policy_limit(documents: &[PolicyDocument], diagnostics: &mut Vec<Diagnostic>) {
+    let excess = documents
+        .iter()
+        .flat_map(|document| {
+            document
+                .policies
+                .iter()
+                .map(move |policy| (document, policy))
+        })
+        .nth(MAX_POLICIES);
+    if let Some((document, policy)) = excess {
+        diagnostics.push(Diagnostic::new(
+            Severity::Error,
+            &document.file,
+            policy.position,
+            format!(
+                "the policy set has more than {MAX_POLICIES} policies, starting with \"{}\" \
+                 here; merge policies that share principals and resources",
+                policy.id
+            ),
+        ));
     }
 }
 
@@ -255,8 +288,8 @@ impl DocumentParser<'_, '_> {
             )
             .and_then(|node| values::resources(self.reporter, node, &context));
         let conditions = match fields.get("conditions") {
-            Some(node) => values::conditions(self.reporter, node),
-            None => Some(Vec::new()),
+            Some(node) if !node.is_null() => values::conditions(self.reporter, node),
+            _ => Some(Vec::new()),
         };
         let audit = match fields.get("audit") {
             Some(node) => expect_bool(self.reporter, node, "audit"),

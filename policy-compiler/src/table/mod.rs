@@ -132,7 +132,8 @@ impl DecisionTable {
         let mut resource_patterns: Vec<(u32, &str)> = Vec::new();
 
         for policy in documents.iter().flat_map(|document| &document.policies) {
-            let index = u32::try_from(policies.len()).expect("fewer than 2^32 policies");
+            let index = u32::try_from(policies.len())
+                .expect("the parser rejects sets with more than MAX_POLICIES policies");
 
             for pattern in &policy.actions {
                 for action in pattern.actions.iter() {
