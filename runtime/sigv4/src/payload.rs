@@ -279,7 +279,8 @@ impl PayloadVerifier {
     /// # Errors
     ///
     /// Returns an error as soon as the body is known to be bad: malformed framing, a chunk
-    /// signature mismatch, a limit exceeded, or more data than declared.
+    /// signature mismatch, a limit exceeded, or more data than declared. `output` is then left
+    /// as it was before the call.
     pub fn push(&mut self, input: Bytes, output: &mut Vec<Bytes>) -> Result<(), PayloadError> {
         if let Some(failure) = &self.failure {
             return Err(failure.clone());
@@ -290,6 +291,8 @@ impl PayloadVerifier {
             None => self.push_plain(input, output),
         };
         if let Err(error) = result {
+            // Data of this call may belong to the chunk that failed, so none of it is output.
+            output.truncate(start);
             self.failure = Some(error.clone());
             return Err(error);
         }

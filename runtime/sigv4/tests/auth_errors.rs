@@ -460,3 +460,49 @@ fn cache_misses_after_secret_rotation() {
     let rotated = ironbucket_sigv4::verify(&parsed, &request, "rotated", &context, &mut cache);
     assert_eq!(rotated.unwrap_err().s3_code(), "SignatureDoesNotMatch");
 }
+
+#[test]
+fn sigv4a_authorization_unsupported() {
+    let headers = owned(&[(
+        "authorization",
+        "AWS4-ECDSA-P256-SHA256 Credential=AK/20130524/s3/aws4_request, SignedHeaders=host, Signature=3045",
+    )]);
+    let borrowed = borrow(&headers);
+    let request = SignedRequest::from_target("GET", "/", &borrowed);
+    let error = ironbucket_sigv4::parse(&request).unwrap_err();
+    assert_eq!(error, SigV4Error::UnsupportedAlgorithm);
+    assert_eq!(error.s3_code(), "InvalidRequest");
+}
+
+#[test]
+fn duplicate_authorization_rejected() {
+    let mut headers = signed_get();
+    let authorization = headers
+        .iter()
+        .find(|(name, _)| name == "authorization")
+        .unwrap()
+        .clone();
+    headers.push(authorization);
+    let borrowed = borrow(&headers);
+    let request = SignedRequest::from_target("GET", "/key", &borrowed);
+    let error = ironbucket_sigv4::parse(&request).unwrap_err();
+    assert_eq!(
+        error,
+        SigV4Error::DuplicateHeader {
+            name: "authorization"
+        }
+    );
+}
+
+#[test]
+fn every_error_message_hides_secret() {
+    let headers = signed_get();
+    let offsets = [Duration::ZERO, Duration::hours(1)];
+    for offset in offsets {
+        for secret in [SECRET, "wrong"] {
+            let result = verify_at("GET", "/nope", &headers, secret, EXAMPLE_TIME + offset);
+            let rendered = format!("{result:?}");
+            assert!(!rendered.contains(SECRET), "{rendered}");
+        }
+    }
+}

@@ -905,6 +905,21 @@ fn missing_crlf_after_data_rejected() {
 }
 
 #[test]
+fn failed_push_outputs_nothing() {
+    let (headers, mut encoded) = chunked_upload(BODY, 64, PayloadMode::StreamingSigned, None);
+    let position = encoded.iter().position(|&byte| byte == b'q').unwrap();
+    encoded[position] = b'Q';
+    let verified = verify("PUT", "/key", &headers).unwrap();
+    let borrowed = borrow(&headers);
+    let request = SignedRequest::from_target("PUT", "/key", &borrowed);
+    let mut verifier = PayloadVerifier::new(&verified, &request).unwrap();
+    let mut output = vec![Bytes::from_static(b"earlier")];
+    let result = verifier.push(Bytes::from(encoded), &mut output);
+    assert!(result.is_err());
+    assert_eq!(output, vec![Bytes::from_static(b"earlier")]);
+}
+
+#[test]
 fn errors_are_sticky() {
     let headers = unsigned_trailer_headers(&[]);
     let verified = verify("PUT", "/key", &headers).unwrap();
