@@ -100,7 +100,7 @@ pub(crate) fn load_documents(text: &str, reporter: &mut Reporter<'_>) -> Vec<Nod
         Ok(documents) => documents,
         Err(LoadError::Syntax(error)) => {
             reporter.error(
-                position_of(error.marker()),
+                clamp_to_text(position_of(error.marker()), text),
                 format!(
                     "invalid YAML: {}; fix the syntax at this position",
                     error.info()
@@ -118,6 +118,20 @@ pub(crate) fn load_documents(text: &str, reporter: &mut Reporter<'_>) -> Vec<Nod
             );
             Vec::new()
         }
+    }
+}
+
+/// Moves a position past the end of `text`, where the parser reports an unexpected end of
+/// input, to just after the last character, so that editors can jump to it.
+fn clamp_to_text(position: Position, text: &str) -> Position {
+    let line_count = text.split('\n').count();
+    if (position.line as usize) <= line_count {
+        return position;
+    }
+    let last_line = text.rsplit('\n').next().unwrap_or_default();
+    Position {
+        line: u32::try_from(line_count).unwrap_or(u32::MAX),
+        column: u32::try_from(last_line.chars().count() + 1).unwrap_or(u32::MAX),
     }
 }
 
@@ -258,6 +272,14 @@ mod tests {
         assert!(documents.is_empty());
         assert_eq!(diagnostics.len(), 1);
         assert!(diagnostics[0].message.starts_with("invalid YAML"));
+    }
+
+    #[test]
+    fn end_of_input_error_stays_inside() {
+        let mut diagnostics = Vec::new();
+        load_documents("a: {", &mut Reporter::new("t.yaml", &mut diagnostics));
+        assert_eq!(diagnostics[0].line, 1);
+        assert_eq!(diagnostics[0].column, 5);
     }
 
     #[test]

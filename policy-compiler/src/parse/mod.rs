@@ -288,7 +288,7 @@ impl DocumentParser<'_, '_> {
             )
             .and_then(|node| values::resources(self.reporter, node, &context));
         let conditions = match fields.get("conditions") {
-            Some(node) if !node.is_null() => values::conditions(self.reporter, node),
+            Some(node) if !node.is_null() => values::conditions(self.reporter, node, &context),
             _ => Some(Vec::new()),
         };
         let audit = match fields.get("audit") {

@@ -382,7 +382,11 @@ fn bucket_problem(bucket: &str) -> Option<String> {
 }
 
 /// Parses `conditions`: a list of condition mappings.
-pub(super) fn conditions(reporter: &mut Reporter<'_>, node: &Node) -> Option<Vec<Condition>> {
+pub(super) fn conditions(
+    reporter: &mut Reporter<'_>,
+    node: &Node,
+    context: &str,
+) -> Option<Vec<Condition>> {
     let NodeKind::Sequence(items) = &node.kind else {
         report_wrong_type(
             reporter,
@@ -392,13 +396,15 @@ pub(super) fn conditions(reporter: &mut Reporter<'_>, node: &Node) -> Option<Vec
         );
         return None;
     };
-    let parsed: Vec<Option<Condition>> =
-        items.iter().map(|item| condition(reporter, item)).collect();
+    let parsed: Vec<Option<Condition>> = items
+        .iter()
+        .map(|item| condition(reporter, item, context))
+        .collect();
     parsed.into_iter().collect()
 }
 
-fn condition(reporter: &mut Reporter<'_>, node: &Node) -> Option<Condition> {
-    let subject = "a condition";
+fn condition(reporter: &mut Reporter<'_>, node: &Node, context: &str) -> Option<Condition> {
+    let subject = &format!("a condition of {context}");
     let fields = Fields::read(reporter, node, CONDITION_FIELDS, subject)?;
     let operator_node = fields.require(reporter, "type", subject, "type: StringEquals");
     let key_node = fields.require(reporter, "key", subject, "key: aws:username");
