@@ -51,8 +51,9 @@ impl StorageRuntime {
         Self::start_with(config, storage)
     }
 
-    /// Starts the runtime with a [`Storage`] implementation other than the built-in one. The
-    /// backend and the size fields of `config` other than the runtime's are not used.
+    /// Starts the runtime with a [`Storage`] implementation other than the built-in one.
+    /// `config.backend` and `config.min_part_size` are not used, because they configure the
+    /// built-in store.
     pub fn start_with(
         config: StorageConfig,
         storage: Arc<dyn Storage>,
@@ -105,8 +106,9 @@ impl StorageRuntime {
 
     /// Stops taking jobs, waits up to `deadline` for running jobs, then stops the runtime.
     ///
-    /// Jobs still queued fail with `Unavailable`; jobs still running after the deadline are
-    /// dropped, which aborts their writes. This blocks the calling thread, so call it from a
+    /// Jobs still queued fail with `Unavailable`. Jobs still running after the deadline are
+    /// dropped, so their writes never commit, though on fs their temporary files may remain
+    /// under `_tmp/`. This blocks the calling thread, so call it from a
     /// thread that runs no async tasks.
     pub fn shutdown(self, deadline: Duration) {
         let started = Instant::now();
@@ -182,8 +184,8 @@ struct Settings {
     capabilities: Capabilities,
 }
 
-/// The handle cores use to reach the storage runtime. Clone one per core; a clone costs two
-/// atomic increments.
+/// The handle cores use to reach the storage runtime. Clone one per core; a clone costs a
+/// few atomic increments.
 ///
 /// Every method may be awaited from any executor. Each returns `Unavailable` once the
 /// runtime has shut down.

@@ -29,7 +29,8 @@ pub(crate) struct KeyPage {
 /// Entries are keys and common prefixes in one merged order. A common prefix sorts where its
 /// string sorts, so with `start_after` equal to a common prefix P, or inside P's group, all
 /// keys under P are skipped, and P never appears on two pages. With a `max_keys` of 0 the page
-/// is empty and not truncated, which matches what AWS S3 returns.
+/// is empty and not truncated: AWS S3 returns IsTruncated false for max-keys=0, and
+/// S3-compatible servers such as versitygw were changed to match it.
 pub(crate) fn cut_page(keys: &[String], query: &ListQuery) -> KeyPage {
     let max_keys = query.max_keys.min(MAX_LIST_KEYS);
     let delimiter = query.delimiter.as_deref().filter(|text| !text.is_empty());
