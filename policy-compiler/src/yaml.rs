@@ -100,7 +100,7 @@ pub(crate) fn load_documents(text: &str, reporter: &mut Reporter<'_>) -> Vec<Nod
         Ok(documents) => documents,
         Err(LoadError::Syntax(error)) => {
             reporter.error(
-                clamp_to_text(position_of(error.marker()), text),
+                TextEnd::new(text).clamp(position_of(error.marker())),
                 format!(
                     "invalid YAML: {}; fix the syntax at this position",
                     error.info()
@@ -121,17 +121,31 @@ pub(crate) fn load_documents(text: &str, reporter: &mut Reporter<'_>) -> Vec<Nod
     }
 }
 
-/// Moves a position past the end of `text`, where the parser reports an unexpected end of
-/// input, to just after the last character, so that editors can jump to it.
-fn clamp_to_text(position: Position, text: &str) -> Position {
-    let line_count = text.split('\n').count();
-    if (position.line as usize) <= line_count {
-        return position;
+/// The position just after the last character of a text. The parser places errors and empty
+/// nodes at the end of input one line further down, and [`TextEnd::clamp`] moves them back so
+/// that editors can jump to them.
+struct TextEnd {
+    end: Position,
+}
+
+impl TextEnd {
+    fn new(text: &str) -> TextEnd {
+        let line_count = text.split('\n').count();
+        let last_line = text.rsplit('\n').next().unwrap_or_default();
+        TextEnd {
+            end: Position {
+                line: u32::try_from(line_count).unwrap_or(u32::MAX),
+                column: u32::try_from(last_line.chars().count() + 1).unwrap_or(u32::MAX),
+            },
+        }
     }
-    let last_line = text.rsplit('\n').next().unwrap_or_default();
-    Position {
-        line: u32::try_from(line_count).unwrap_or(u32::MAX),
-        column: u32::try_from(last_line.chars().count() + 1).unwrap_or(u32::MAX),
+
+    fn clamp(&self, position: Position) -> Position {
+        if position.line > self.end.line {
+            self.end
+        } else {
+            position
+        }
     }
 }
 
@@ -141,6 +155,7 @@ enum LoadError {
 }
 
 fn load(text: &str, reporter: &mut Reporter<'_>) -> Result<Vec<Node>, LoadError> {
+    let text_end = TextEnd::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut documents = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
@@ -148,7 +163,7 @@ fn load(text: &str, reporter: &mut Reporter<'_>) -> Result<Vec<Node>, LoadError>
 
     while let Some(result) = parser.next_event() {
         let (event, span) = result.map_err(LoadError::Syntax)?;
-        let position = position_of(&span.start);
+        let position = text_end.clamp(position_of(&span.start));
         let finished = match event {
             Event::StreamEnd => break,
             Event::Nothing | Event::StreamStart | Event::DocumentStart(_) => None,
