@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Position, Reporter};
 use crate::suggest::did_you_mean;
-use crate::yaml::{Node, NodeKind, Scalar};
+use crate::yaml::{Node, NodeKind};
 
 /// The fields of one YAML mapping, checked against the names a context allows.
 pub(super) struct Fields<'n> {
@@ -159,30 +159,24 @@ pub(super) fn expect_string_list<'n>(
     field: &str,
 ) -> Option<Vec<Item<'n>>> {
     match &node.kind {
-        NodeKind::Sequence(items) => Some(
-            items
-                .iter()
-                .filter_map(|item| {
-                    let text = match &item.kind {
-                        NodeKind::Scalar(scalar) if !scalar.is_null() => {
-                            Some(scalar.value.as_str())
-                        }
-                        NodeKind::Invalid => None,
-                        _ => {
-                            let subject = format!("each item of \"{field}\"");
-                            report_wrong_type(reporter, item, &subject, "a string");
-                            None
-                        }
-                    }?;
-                    Some(Item {
-                        text,
+        NodeKind::Sequence(items) => {
+            let mut strings = Vec::with_capacity(items.len());
+            for item in items {
+                match &item.kind {
+                    NodeKind::Scalar(scalar) if !scalar.is_null() => strings.push(Item {
+                        text: &scalar.value,
                         position: item.position,
-                    })
-                })
-                .collect(),
-        ),
-        NodeKind::Scalar(Scalar { value, .. }) if scalar_text(node).is_some() => Some(vec![Item {
-            text: value,
+                    }),
+                    _ => {
+                        let subject = format!("each item of \"{field}\"");
+                        report_wrong_type(reporter, item, &subject, "a string");
+                    }
+                }
+            }
+            Some(strings)
+        }
+        NodeKind::Scalar(scalar) if !scalar.is_null() => Some(vec![Item {
+            text: &scalar.value,
             position: node.position,
         }]),
         _ => {
