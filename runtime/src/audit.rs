@@ -146,7 +146,7 @@ fn write_loop(
 fn report_write_error(stats: &AuditStats, error: &std::io::Error) {
     let errors = stats.write_errors.fetch_add(1, Ordering::Relaxed) + 1;
     // Log the first error and then one in a thousand, so a full disk does not flood the log.
-    if errors == 1 || errors % 1000 == 0 {
+    if errors == 1 || errors.is_multiple_of(1000) {
         tracing::error!(error = %error, audit.write_errors = errors, "audit write failed");
     }
 }

@@ -52,6 +52,7 @@ pub enum ErrorCode {
     KeyTooLongError,
     MalformedACLError,
     MalformedPOSTRequest,
+    MalformedTrailerError,
     MalformedXML,
     MaxMessageLengthExceeded,
     MetadataTooLarge,
@@ -90,6 +91,92 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::AccessControlListNotSupported,
+        ErrorCode::AccessDenied,
+        ErrorCode::AccountProblem,
+        ErrorCode::AllAccessDisabled,
+        ErrorCode::AuthorizationHeaderMalformed,
+        ErrorCode::AuthorizationQueryParametersError,
+        ErrorCode::BadDigest,
+        ErrorCode::BucketAlreadyExists,
+        ErrorCode::BucketAlreadyOwnedByYou,
+        ErrorCode::BucketNotEmpty,
+        ErrorCode::CredentialsNotSupported,
+        ErrorCode::EntityTooLarge,
+        ErrorCode::EntityTooSmall,
+        ErrorCode::ExpiredToken,
+        ErrorCode::IllegalLocationConstraintException,
+        ErrorCode::IllegalVersioningConfigurationException,
+        ErrorCode::IncompleteBody,
+        ErrorCode::InternalError,
+        ErrorCode::InvalidAccessKeyId,
+        ErrorCode::InvalidArgument,
+        ErrorCode::InvalidBucketName,
+        ErrorCode::InvalidBucketState,
+        ErrorCode::InvalidDigest,
+        ErrorCode::InvalidLocationConstraint,
+        ErrorCode::InvalidObjectState,
+        ErrorCode::InvalidPart,
+        ErrorCode::InvalidPartOrder,
+        ErrorCode::InvalidPolicyDocument,
+        ErrorCode::InvalidRange,
+        ErrorCode::InvalidRequest,
+        ErrorCode::InvalidSecurity,
+        ErrorCode::InvalidStorageClass,
+        ErrorCode::InvalidTag,
+        ErrorCode::InvalidToken,
+        ErrorCode::InvalidURI,
+        ErrorCode::KeyTooLongError,
+        ErrorCode::MalformedACLError,
+        ErrorCode::MalformedPOSTRequest,
+        ErrorCode::MalformedTrailerError,
+        ErrorCode::MalformedXML,
+        ErrorCode::MaxMessageLengthExceeded,
+        ErrorCode::MetadataTooLarge,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::MissingContentLength,
+        ErrorCode::MissingRequestBodyError,
+        ErrorCode::MissingSecurityHeader,
+        ErrorCode::NoSuchBucket,
+        ErrorCode::NoSuchBucketPolicy,
+        ErrorCode::NoSuchCORSConfiguration,
+        ErrorCode::NoSuchKey,
+        ErrorCode::NoSuchLifecycleConfiguration,
+        ErrorCode::NoSuchTagSet,
+        ErrorCode::NoSuchUpload,
+        ErrorCode::NoSuchVersion,
+        ErrorCode::NoSuchWebsiteConfiguration,
+        ErrorCode::NotImplemented,
+        ErrorCode::NotModified,
+        ErrorCode::OperationAborted,
+        ErrorCode::PermanentRedirect,
+        ErrorCode::PreconditionFailed,
+        ErrorCode::Redirect,
+        ErrorCode::RequestHeaderSectionTooLarge,
+        ErrorCode::RequestIsNotMultiPartContent,
+        ErrorCode::RequestTimeTooSkewed,
+        ErrorCode::RequestTimeout,
+        ErrorCode::ServiceUnavailable,
+        ErrorCode::SignatureDoesNotMatch,
+        ErrorCode::SlowDown,
+        ErrorCode::TemporaryRedirect,
+        ErrorCode::TokenRefreshRequired,
+        ErrorCode::TooManyBuckets,
+        ErrorCode::UnexpectedContent,
+        ErrorCode::UserKeyMustBeSpecified,
+        ErrorCode::XAmzContentSHA256Mismatch,
+    ];
+
+    /// Parses a code from its `<Code>` spelling, as other crates name S3 codes by string.
+    pub fn from_code(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL
+            .iter()
+            .copied()
+            .find(|candidate| candidate.as_str() == code)
+    }
+
     /// Returns the code as it appears in the `<Code>` element.
     pub const fn as_str(self) -> &'static str {
         use ErrorCode::*;
@@ -132,6 +219,7 @@ impl ErrorCode {
             KeyTooLongError => "KeyTooLongError",
             MalformedACLError => "MalformedACLError",
             MalformedPOSTRequest => "MalformedPOSTRequest",
+            MalformedTrailerError => "MalformedTrailerError",
             MalformedXML => "MalformedXML",
             MaxMessageLengthExceeded => "MaxMessageLengthExceeded",
             MetadataTooLarge => "MetadataTooLarge",
@@ -232,6 +320,7 @@ impl ErrorCode {
             | KeyTooLongError
             | MalformedACLError
             | MalformedPOSTRequest
+            | MalformedTrailerError
             | MalformedXML
             | MaxMessageLengthExceeded
             | MetadataTooLarge
@@ -328,6 +417,9 @@ impl ErrorCode {
             }
             MalformedPOSTRequest => {
                 "The body of your POST request is not well-formed multipart/form-data."
+            }
+            MalformedTrailerError => {
+                "The request contained trailing data that was not well-formed."
             }
             MalformedXML => {
                 "The XML you provided was not well-formed or did not validate against our published schema."
@@ -480,5 +572,22 @@ impl S3Error {
         writer.text_element("RequestId", request_id);
         writer.end("Error");
         writer.into_inner()
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn from_code_round_trips_every_code() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_code(code.as_str()), Some(*code), "{code}");
+        }
+    }
+
+    #[test]
+    fn from_code_rejects_unknown() {
+        assert_eq!(ErrorCode::from_code("NoSuchThing"), None);
     }
 }

@@ -100,20 +100,7 @@ pub(crate) fn payload_error(error: PayloadError) -> RequestError {
     RequestError::message(error_code(error.s3_code()), error.to_string())
 }
 
-/// The S3 error code the SigV4 crate names by string.
+/// The S3 error code the SigV4 crate names by string; an unknown name fails as InvalidRequest.
 fn error_code(code: &str) -> ErrorCode {
-    match code {
-        "AuthorizationHeaderMalformed" => ErrorCode::AuthorizationHeaderMalformed,
-        "AuthorizationQueryParametersError" => ErrorCode::AuthorizationQueryParametersError,
-        "AccessDenied" => ErrorCode::AccessDenied,
-        "RequestTimeTooSkewed" => ErrorCode::RequestTimeTooSkewed,
-        "SignatureDoesNotMatch" => ErrorCode::SignatureDoesNotMatch,
-        "XAmzContentSHA256Mismatch" => ErrorCode::XAmzContentSHA256Mismatch,
-        "BadDigest" => ErrorCode::BadDigest,
-        "InvalidDigest" => ErrorCode::InvalidDigest,
-        "IncompleteBody" => ErrorCode::IncompleteBody,
-        "MissingContentLength" => ErrorCode::MissingContentLength,
-        "InvalidArgument" => ErrorCode::InvalidArgument,
-        _ => ErrorCode::InvalidRequest,
-    }
+    ErrorCode::from_code(code).unwrap_or(ErrorCode::InvalidRequest)
 }
