@@ -44,6 +44,17 @@ pub(super) fn authenticate(
                 .resource(resource),
             ));
         }
+        if is_sigv2_presigned(request) {
+            // A SigV2 presigned URL would otherwise pass as anonymous and fail later with a
+            // misleading AccessDenied; say what is wrong instead.
+            return Err(RequestError::client(
+                S3Error::with_message(
+                    ErrorCode::InvalidRequest,
+                    "Signature Version 2 is not supported. Please use AWS4-HMAC-SHA256.",
+                )
+                .resource(resource),
+            ));
+        }
         let payload = PayloadVerifier::anonymous(&signed).map_err(payload_error)?;
         return Ok(Authenticated {
             identity: Arc::new(Identity::anonymous()),
@@ -79,6 +90,11 @@ pub(super) fn authenticate(
         identity: key.identity.clone(),
         payload,
     })
+}
+
+/// A query signed with Signature Version 2 carries `AWSAccessKeyId` and `Signature`.
+fn is_sigv2_presigned(request: &S3Request) -> bool {
+    request.query.contains("AWSAccessKeyId") && request.query.contains("Signature")
 }
 
 fn signature_error(error: SigV4Error, resource: &str) -> RequestError {

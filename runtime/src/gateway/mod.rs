@@ -173,7 +173,10 @@ impl Gateway {
             return Ok(BucketLookup::None);
         };
         let lookup = self.lookup_bucket(bucket).await?;
+        // CreateBucket on a taken name answers BucketAlreadyExists, as S3 does, rather
+        // than AccessDenied; the operation itself refuses to touch the bucket.
         if let BucketLookup::Found(info) = &lookup
+            && request.operation != Operation::CreateBucket
             && !identity.is_anonymous()
             && info.tenant != identity.principal.tenant
         {

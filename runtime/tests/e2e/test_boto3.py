@@ -393,8 +393,9 @@ def test_sigv2_presigned_url_rejected(gateway, bucket):
     assert "AWSAccessKeyId=" in url, f"botocore did not presign with SigV2: {url}"
     with pytest.raises(urllib.error.HTTPError) as error:
         LOOPBACK_OPENER.open(url, timeout=30)
-    # S3 rejects SigV2 where it is retired with 400 InvalidRequest; treating it as anonymous gives 403.
-    assert error.value.code in (400, 403), f"SigV2 presigned GET status {error.value.code}"
+    # S3 rejects SigV2 where it is retired with 400 InvalidRequest.
+    assert error.value.code == 400, f"SigV2 presigned GET status {error.value.code}"
+    assert error_code(error.value.read()) == "InvalidRequest", "SigV2 presigned GET is not InvalidRequest"
 
 
 # The core operations again through the TLS listener, where botocore streams with trailers.

@@ -115,9 +115,8 @@ def test_alice_cannot_see_bob_bucket(gateway, bucket, bob_bucket):
 def test_bob_cannot_claim_alice_name(gateway, alice_object):
     bucket, key, body = alice_object
     error = error_of(lambda: gateway.client(BOB).create_bucket(Bucket=bucket))
-    # S3 returns BucketAlreadyExists for a name another owner has. IronBucket's tenant check runs
-    # before the bucket operation and returns AccessDenied; either keeps the bucket alice's.
-    assert code(error) in ("BucketAlreadyExists", "AccessDenied"), (
+    # S3 returns BucketAlreadyExists for a name another owner has.
+    assert code(error) == "BucketAlreadyExists", (
         f"bob creating alice's name: {error.response['Error']}"
     )
     assert bucket not in bucket_names(gateway.client(BOB)), "bob's failed CreateBucket made the bucket his"
