@@ -38,6 +38,12 @@ pub struct AuditRecord {
     /// `authentication`, or `none` when nothing denied it.
     pub reason: &'static str,
     pub policies: Vec<String>,
+    /// Dry-run policies that matched: evaluated and recorded, never enforced.
+    pub dry_run_policies: Vec<String>,
+    /// The shadow table's decision, present only when it differs from `decision`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadow_decision: Option<&'static str>,
+    /// Digest of the decision table that decided the request.
     pub policy_digest: String,
     pub status: u16,
     /// S3 error code when the response was an error.

@@ -17,6 +17,7 @@ pub struct Config {
     pub storage: StorageSection,
     pub policy: PolicySection,
     pub audit: AuditSection,
+    pub admin: Option<AdminSection>,
     pub credentials: Vec<CredentialEntry>,
     pub buckets: Vec<BucketEntry>,
     /// The directory of the configuration file, against which relative paths were resolved.
@@ -117,6 +118,20 @@ pub struct PolicySection {
     /// Name the matching deny policy in AccessDenied messages.
     #[serde(default = "default_true")]
     pub deny_detail: bool,
+    /// A candidate policy directory evaluated beside the live one; disagreements are audited.
+    pub shadow_dir: Option<PathBuf>,
+    /// Seconds between checks of the policy directories for changes; 0 turns watching off.
+    #[serde(default = "default_watch_interval_secs")]
+    pub watch_interval_secs: u64,
+}
+
+/// The admin listener: probes, metrics, policy status, reload and simulation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSection {
+    pub listen: SocketAddr,
+    /// Environment variable holding a bearer token that every endpoint but the probes requires.
+    pub token_env: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -181,6 +196,7 @@ struct RawConfig {
     storage: StorageSection,
     policy: PolicySection,
     audit: AuditSection,
+    admin: Option<AdminSection>,
     #[serde(default)]
     credentials: Vec<CredentialEntry>,
     #[serde(default)]
@@ -201,6 +217,9 @@ fn default_min_part_size() -> u64 {
 }
 fn default_true() -> bool {
     true
+}
+fn default_watch_interval_secs() -> u64 {
+    2
 }
 fn default_audit_queue() -> usize {
     8192
@@ -259,6 +278,7 @@ impl Config {
             storage: raw.storage,
             policy: raw.policy,
             audit: raw.audit,
+            admin: raw.admin,
             credentials: raw.credentials,
             buckets: raw.buckets,
             base_dir: base_dir.to_owned(),
@@ -282,6 +302,9 @@ impl Config {
             resolve(root);
         }
         resolve(&mut self.policy.dir);
+        if let Some(shadow) = self.policy.shadow_dir.as_mut() {
+            resolve(shadow);
+        }
         resolve(&mut self.audit.path);
         if let Some(tls) = self.server.tls.as_mut() {
             resolve(&mut tls.cert);
@@ -315,6 +338,13 @@ impl Config {
         }
         if self.storage.workers == 0 {
             return Err("storage.workers must be at least 1".into());
+        }
+        if let (Some(admin), Some(plain)) = (&self.admin, self.server.listen)
+            && admin.listen == plain
+        {
+            return Err(format!(
+                "admin.listen and server.listen are both {plain}; give the admin listener its own port"
+            ));
         }
         if self.audit.queue == 0 {
             return Err("audit.queue must be at least 1".into());

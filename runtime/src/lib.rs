@@ -4,9 +4,12 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod audit;
 pub mod config;
 mod gateway;
 pub mod identity;
+pub mod metrics;
 mod ops;
+pub mod policy;
 pub mod server;

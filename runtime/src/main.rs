@@ -49,7 +49,7 @@ fn main() -> ExitCode {
             Command::Check { config } => Config::load(&config)
                 .map_err(anyhow::Error::new)
                 .and_then(|config| {
-                    ironbucket::server::load_policies(&config.policy.dir)?;
+                    ironbucket::policy::compile_dir(&config.policy.dir)?;
                     println!(
                         "{}: configuration and policies are valid",
                         config_display(&config)

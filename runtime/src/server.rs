@@ -2,26 +2,29 @@
 //! start one core per CPU, and on SIGTERM or SIGINT drain them within the configured deadline.
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use arc_swap::ArcSwap;
 use ironbucket_adapters::{
     Backend, ErrorKind as StorageKind, StorageClient, StorageConfig, StorageRuntime,
 };
-use ironbucket_http::{CoreContext, ListenerConfig, Server, ServerConfig};
-use ironbucket_policy::{DecisionTable, Severity, SourceFile};
+use ironbucket_http::{CoreContext, ListenerConfig, RunningServer, Server, ServerConfig};
 
+use crate::admin::{AdminService, AdminState};
 use crate::config::{BackendKind, Config};
 use crate::gateway::{Gateway, Shared};
 use crate::identity::CredentialStore;
+use crate::metrics::Metrics;
+use crate::policy::{PolicyStore, ReloadRequest, start_reloader};
 
 /// Runs the gateway until SIGTERM or SIGINT, then drains it. Returns once every core stopped.
 pub fn serve(config: Config, cores: Option<usize>) -> anyhow::Result<()> {
     let config = Arc::new(config);
-    let table = load_policies(&config.policy.dir)?;
+    let policy = Arc::new(PolicyStore::load(
+        &config.policy.dir,
+        config.policy.shadow_dir.as_deref(),
+    )?);
     let credentials =
         CredentialStore::from_config(&config.credentials).map_err(anyhow::Error::msg)?;
 
@@ -32,20 +35,43 @@ pub fn serve(config: Config, cores: Option<usize>) -> anyhow::Result<()> {
     let (audit, audit_writer) = crate::audit::start(&config.audit.path, config.audit.queue)
         .with_context(|| format!("cannot open audit log {}", config.audit.path.display()))?;
 
+    let server_config = server_config(&config, cores)?;
+    let metrics = Arc::new(Metrics::new(server_config.cores));
+    let watch = (config.policy.watch_interval_secs > 0)
+        .then(|| Duration::from_secs(config.policy.watch_interval_secs));
+    let reloader = start_reloader(policy.clone(), metrics.clone(), watch)
+        .context("cannot start the policy reloader thread")?;
+
     let shared = Arc::new(Shared {
         config: config.clone(),
         credentials,
-        policy: ArcSwap::from_pointee(table),
+        policy: policy.clone(),
+        metrics: metrics.clone(),
         storage,
-        audit,
+        audit: audit.clone(),
         bucket_tenants,
     });
+    let admin_state = Arc::new(AdminState {
+        policy,
+        metrics,
+        audit,
+        reloader: reloader.clone(),
+        drivers: std::sync::OnceLock::new(),
+        token: admin_token(&config)?,
+    });
 
-    let server_config = server_config(&config, cores)?;
     let factory_shared = shared.clone();
     let server = Server::start(server_config, move |core: CoreContext| {
         Gateway::new(factory_shared.clone(), core.core)
     })?;
+    let _ = admin_state.drivers.set(
+        server
+            .drivers()
+            .iter()
+            .map(|driver| driver.as_str())
+            .collect(),
+    );
+    let admin = start_admin(&config, admin_state.clone())?;
     for address in server.local_addrs() {
         tracing::info!(listen.addr = %address, "listening");
     }
@@ -56,11 +82,14 @@ pub fn serve(config: Config, cores: Option<usize>) -> anyhow::Result<()> {
         "ironbucket started"
     );
 
-    wait_for_signal()?;
+    wait_for_stop_signal(&reloader)?;
     tracing::info!(
         deadline_secs = config.server.shutdown_deadline_secs,
         "shutting down"
     );
+    if let Some(admin) = &admin {
+        admin.shutdown();
+    }
     server.shutdown();
     let report = server.wait(config.shutdown_deadline());
     tracing::info!(
@@ -70,77 +99,18 @@ pub fn serve(config: Config, cores: Option<usize>) -> anyhow::Result<()> {
         "cores stopped"
     );
 
-    // Every core has stopped, so the last audit sink goes with `shared`, and the writer
-    // flushes what is queued before it exits.
+    if let Some(admin) = admin {
+        admin.wait(Duration::from_secs(1));
+    }
+
+    // Every core has stopped, so the last audit sinks go with `shared` and `admin_state`, and
+    // the writer flushes what is queued before it exits.
     drop(shared);
+    drop(admin_state);
     audit_writer.join();
     storage_runtime.shutdown(Duration::from_secs(5));
     tracing::info!("ironbucket stopped");
     Ok(())
-}
-
-/// Reads every `.yaml`, `.yml` and `.json` file of the policy directory and compiles them.
-/// Any error stops the start; warnings are logged. An empty directory denies everything.
-pub fn load_policies(dir: &Path) -> anyhow::Result<DecisionTable> {
-    let mut paths = Vec::new();
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read policy directory {}", dir.display()))?;
-    for entry in entries {
-        let path = entry?.path();
-        let is_policy = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"));
-        if is_policy && path.is_file() {
-            paths.push(path);
-        }
-    }
-    paths.sort();
-    let mut sources = Vec::with_capacity(paths.len());
-    for path in &paths {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read policy file {}", path.display()))?;
-        sources.push(SourceFile {
-            path: path.display().to_string(),
-            text,
-        });
-    }
-
-    let compilation = ironbucket_policy::compile(&sources);
-    for diagnostic in &compilation.diagnostics {
-        match diagnostic.severity {
-            Severity::Error => tracing::error!("{diagnostic}"),
-            Severity::Warning => tracing::warn!("{diagnostic}"),
-            _ => tracing::info!("{diagnostic}"),
-        }
-    }
-    let Some(table) = compilation.table else {
-        let errors = compilation
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .count();
-        let first = compilation
-            .diagnostics
-            .iter()
-            .find(|d| d.is_error())
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        bail!(
-            "{errors} error(s) in the policies of {}; the first: {first}",
-            dir.display()
-        );
-    };
-    if table.policy_count() == 0 {
-        tracing::warn!(policy.dir = %dir.display(), "no policies loaded: every request will be denied");
-    }
-    tracing::info!(
-        policy.dir = %dir.display(),
-        policy.count = table.policy_count(),
-        policy.digest = table.digest(),
-        "policies loaded"
-    );
-    Ok(table)
 }
 
 fn storage_config(config: &Config) -> StorageConfig {
@@ -235,13 +205,58 @@ fn server_config(config: &Config, cores: Option<usize>) -> anyhow::Result<Server
     Ok(server)
 }
 
-/// Blocks until SIGTERM or SIGINT arrives.
-fn wait_for_signal() -> anyhow::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])
+/// Starts the admin listener on a core thread of its own, when one is configured.
+fn start_admin(config: &Config, state: Arc<AdminState>) -> anyhow::Result<Option<RunningServer>> {
+    let Some(admin) = &config.admin else {
+        return Ok(None);
+    };
+    let mut server_config = ServerConfig::new(vec![ListenerConfig::plain(admin.listen)]);
+    server_config.cores = 1;
+    server_config.force_epoll = config.server.force_epoll;
+    server_config.max_connections_per_core = 256;
+    let server = Server::start(server_config, move |_core: CoreContext| {
+        AdminService::new(state.clone())
+    })
+    .context("cannot start the admin listener")?;
+    for address in server.local_addrs() {
+        tracing::info!(admin.addr = %address, "admin listening");
+    }
+    Ok(Some(server))
+}
+
+fn admin_token(config: &Config) -> anyhow::Result<Option<String>> {
+    let Some(name) = config
+        .admin
+        .as_ref()
+        .and_then(|admin| admin.token_env.as_ref())
+    else {
+        return Ok(None);
+    };
+    match std::env::var(name) {
+        Ok(token) if !token.is_empty() => Ok(Some(token)),
+        _ => bail!("admin.token_env names {name}, which is not set or empty"),
+    }
+}
+
+/// Blocks until SIGTERM or SIGINT arrives. SIGHUP reloads the policies and keeps waiting.
+fn wait_for_stop_signal(reloader: &mpsc::Sender<ReloadRequest>) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
         .context("cannot install signal handlers")?;
-    if let Some(signal) = signals.forever().next() {
+    for signal in signals.forever() {
+        if signal == SIGHUP {
+            tracing::info!("SIGHUP received: reloading policies");
+            let request = ReloadRequest {
+                trigger: "sighup",
+                reply: None,
+            };
+            if reloader.send(request).is_err() {
+                tracing::error!("policy reloader stopped; SIGHUP ignored");
+            }
+            continue;
+        }
         tracing::info!(signal, "signal received");
+        break;
     }
     Ok(())
 }

@@ -12,16 +12,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use arc_swap::ArcSwap;
 use ironbucket_adapters::{BucketInfo, ErrorKind as StorageKind, StorageClient};
 use ironbucket_http::{ConnectionInfo, ProtocolError, RequestHead, Response, Service};
-use ironbucket_policy::{Action, Decision, DecisionTable, DenyReason, Request, RequestContext};
+use ironbucket_policy::{Action, Decision, DenyReason, Request, RequestContext};
 use ironbucket_s3::{ErrorCode, Operation, ResourceKind, RouteInput, S3Error, S3Request};
 use ironbucket_sigv4::SigningKeyCache;
 
 use crate::audit::{AuditRecord, AuditSink};
 use crate::config::Config;
 use crate::identity::{CredentialStore, Identity};
+use crate::metrics::{Metrics, Outcome};
+use crate::policy::PolicyStore;
 
 pub(crate) use auth::Authenticated;
 pub(crate) use body::{entity_too_large, read_xml_body, stream_upload};
@@ -32,8 +33,9 @@ pub(crate) use respond::{ResponseBuilder, xml_response};
 pub struct Shared {
     pub config: Arc<Config>,
     pub credentials: CredentialStore,
-    /// The live decision table; a reload swaps it whole.
-    pub policy: ArcSwap<DecisionTable>,
+    /// The live and shadow decision tables; a reload swaps them whole.
+    pub policy: Arc<PolicyStore>,
+    pub metrics: Arc<Metrics>,
     pub storage: StorageClient,
     pub audit: AuditSink,
     /// Buckets whose tenant the configuration fixes, overriding the stored owner.
@@ -62,6 +64,8 @@ pub(crate) struct Exchange<'a> {
     pub identity: Option<Arc<Identity>>,
     pub decision: Option<Decision>,
     pub deny_reason: &'static str,
+    /// The shadow table's verdict, when it disagreed with the live one.
+    pub shadow_disagreement: Option<&'static str>,
     pub bytes_in: u64,
 }
 
@@ -243,14 +247,19 @@ impl Gateway {
             current_time_unix: unix_seconds(exchange.received_at),
             user_agent: exchange.head.header("user-agent"),
         };
-        let table = self.shared.policy.load();
-        let decision = table.evaluate(&Request {
+        let request = Request {
             principal: &identity.principal,
             action,
             resource,
             context: &context,
-        });
+        };
+        let decision = self.shared.policy.live.load().evaluate(&request);
         let allowed = decision.is_allowed();
+        if let Some(shadow) = self.shared.policy.shadow.load().as_deref()
+            && shadow.evaluate(&request).is_allowed() != allowed
+        {
+            exchange.shadow_disagreement = Some(if allowed { "deny" } else { "allow" });
+        }
         let reason = decision.reason.clone();
         exchange.decision = Some(decision);
         if allowed {
@@ -273,6 +282,28 @@ impl Gateway {
                 ))
             }
         }
+    }
+
+    fn record_metrics(
+        &self,
+        exchange: &Exchange<'_>,
+        response: &Response,
+        error_source: Option<ErrorSource>,
+    ) {
+        let outcome = match (exchange.deny_reason, error_source) {
+            (_, None) => Outcome::Ok,
+            ("none", Some(ErrorSource::Client)) => Outcome::ClientError,
+            (_, Some(ErrorSource::Client)) => Outcome::Denied,
+            (_, Some(ErrorSource::Backend)) => Outcome::BackendError,
+            (_, Some(ErrorSource::Internal)) => Outcome::InternalError,
+        };
+        self.shared.metrics.core(self.core).record(
+            response.status,
+            outcome,
+            exchange.bytes_in,
+            respond::body_length(response),
+            exchange.started.elapsed(),
+        );
     }
 
     /// Phase 7: the audit record. Awaiting a slot keeps records from being dropped.
@@ -303,7 +334,11 @@ impl Gateway {
             policies: decision.map_or_else(Vec::new, |d| {
                 d.matched_policies.iter().map(|id| id.to_string()).collect()
             }),
-            policy_digest: self.shared.policy.load().digest().to_owned(),
+            dry_run_policies: decision.map_or_else(Vec::new, |d| {
+                d.dry_run_matched.iter().map(|id| id.to_string()).collect()
+            }),
+            shadow_decision: exchange.shadow_disagreement,
+            policy_digest: self.shared.policy.live.load().digest().to_owned(),
             status: response.status,
             error: error.map(|code| code.as_str()),
             bytes_in: exchange.bytes_in,
@@ -341,17 +376,23 @@ impl Service for Gateway {
             identity: None,
             decision: None,
             deny_reason: "none",
+            shadow_disagreement: None,
             bytes_in: 0,
         };
-        let (response, error) = match self.handle(&mut exchange, body).await {
-            Ok(response) => (response, None),
+        let (response, error, error_source) = match self.handle(&mut exchange, body).await {
+            Ok(response) => (response, None, None),
             Err(error) => {
                 log_error(&exchange, &error);
-                let code = error.s3.code;
-                (respond::error_response(&exchange, error.s3), Some(code))
+                let (code, source) = (error.s3.code, error.source);
+                (
+                    respond::error_response(&exchange, error.s3),
+                    Some(code),
+                    Some(source),
+                )
             }
         };
         exchange.bytes_in = exchange.bytes_in.max(body.received());
+        self.record_metrics(&exchange, &response, error_source);
         self.audit(&exchange, &response, error).await;
         response
     }

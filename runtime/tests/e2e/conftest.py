@@ -123,6 +123,14 @@ class Gateway:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def admin_endpoint(self) -> str:
+        """The admin listener's base URL, read from the config this gateway runs."""
+        text = self.config_path.read_text()
+        section = text[text.index("[admin]") :]
+        address = section.split('listen = "', 1)[1].split('"', 1)[0]
+        return f"http://{address}"
+
+    @property
     def tls_endpoint(self) -> str:
         return f"https://127.0.0.1:{self.tls_port}"
 
@@ -220,6 +228,7 @@ def write_config(
     if 'listen = "127.0.0.1:9000"' not in text or "[storage]" not in text or "[server]\n" not in text:
         raise RuntimeError("deploy/quickstart/ironbucket.toml changed shape: update write_config in conftest.py")
     text = text.replace('listen = "127.0.0.1:9000"', f'listen = "127.0.0.1:{port}"')
+    text = text.replace('listen = "127.0.0.1:9001"', f'listen = "127.0.0.1:{free_port()}"')
     server_keys = f"cores = 2\nshutdown_deadline_secs = {shutdown_deadline_secs}\n"
     if driver == "epoll":
         server_keys += "force_epoll = true\n"
