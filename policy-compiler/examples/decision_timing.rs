@@ -70,6 +70,7 @@ fn request_for_policy(policy: usize, request_index: usize) -> (Principal, Action
         roles: vec![format!("role-{}", (policy + 1) % 100), "reader".to_owned()],
         groups: vec![format!("group-{}", (policy + 1) % 50)],
         service_account: false,
+        ..Principal::default()
     };
     let (action, resource) = match policy % 5 {
         0 => {

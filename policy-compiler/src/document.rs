@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use crate::action::ActionSet;
 use crate::diagnostic::Position;
+pub use crate::key::{ClaimPath, ConditionKey, S3_HEADER_KEYS, S3HeaderKey};
+pub use crate::operator::{Comparison, ConditionOperator, OperatorFamily};
 
 /// The prefix of every S3 bucket and object ARN: partition `aws`, service `s3`, and empty
 /// region and account fields.
@@ -155,132 +157,14 @@ pub struct ResourcePattern {
     pub position: Position,
 }
 
-/// A condition operator, named `type` in policy documents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ConditionOperator {
-    /// The key's value equals a listed string exactly.
-    StringEquals,
-    /// The negation of [`ConditionOperator::StringEquals`].
-    StringNotEquals,
-    /// The key's value matches a listed wildcard pattern (`*` and `?`), case-sensitively.
-    StringLike,
-    /// The key's IP address lies in a listed CIDR block.
-    IpAddress,
-    /// The negation of [`ConditionOperator::IpAddress`].
-    NotIpAddress,
-    /// The key's boolean equals the listed `true` or `false`.
-    Bool,
-}
-
-impl ConditionOperator {
-    /// Every implemented operator.
-    pub const ALL: &'static [ConditionOperator] = &[
-        ConditionOperator::StringEquals,
-        ConditionOperator::StringNotEquals,
-        ConditionOperator::StringLike,
-        ConditionOperator::IpAddress,
-        ConditionOperator::NotIpAddress,
-        ConditionOperator::Bool,
-    ];
-
-    /// Returns the spelling used in policy documents.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConditionOperator::StringEquals => "StringEquals",
-            ConditionOperator::StringNotEquals => "StringNotEquals",
-            ConditionOperator::StringLike => "StringLike",
-            ConditionOperator::IpAddress => "IpAddress",
-            ConditionOperator::NotIpAddress => "NotIpAddress",
-            ConditionOperator::Bool => "Bool",
-        }
-    }
-
-    /// Returns true for operators that hold when their positive form does not.
-    pub fn is_negated(self) -> bool {
-        matches!(
-            self,
-            ConditionOperator::StringNotEquals | ConditionOperator::NotIpAddress
-        )
-    }
-
-    /// Returns the type of key the operator compares.
-    pub fn value_kind(self) -> ValueKind {
-        match self {
-            ConditionOperator::StringEquals
-            | ConditionOperator::StringNotEquals
-            | ConditionOperator::StringLike => ValueKind::String,
-            ConditionOperator::IpAddress | ConditionOperator::NotIpAddress => ValueKind::IpAddress,
-            ConditionOperator::Bool => ValueKind::Bool,
-        }
-    }
-}
-
-/// The type of a condition key's value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ValueKind {
-    /// A string.
-    String,
-    /// An IP address.
-    IpAddress,
-    /// A boolean.
-    Bool,
-}
-
-/// A condition key: which attribute of the request a condition reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ConditionKey {
-    /// `aws:SourceIp`: the client's IP address. Absent when the gateway does not know it.
-    SourceIp,
-    /// `aws:username`: the principal's display name.
-    Username,
-    /// `aws:userid`: the principal's user id.
-    UserId,
-    /// `aws:SecureTransport`: whether the request arrived over TLS.
-    SecureTransport,
-    /// `ib:tenant`: the principal's tenant.
-    Tenant,
-}
-
-impl ConditionKey {
-    /// Every implemented key.
-    pub const ALL: &'static [ConditionKey] = &[
-        ConditionKey::SourceIp,
-        ConditionKey::Username,
-        ConditionKey::UserId,
-        ConditionKey::SecureTransport,
-        ConditionKey::Tenant,
-    ];
-
-    /// Returns the canonical spelling. Documents may use any ASCII case, as IAM allows.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConditionKey::SourceIp => "aws:SourceIp",
-            ConditionKey::Username => "aws:username",
-            ConditionKey::UserId => "aws:userid",
-            ConditionKey::SecureTransport => "aws:SecureTransport",
-            ConditionKey::Tenant => "ib:tenant",
-        }
-    }
-
-    /// Returns the type of the key's value.
-    pub fn value_kind(self) -> ValueKind {
-        match self {
-            ConditionKey::SourceIp => ValueKind::IpAddress,
-            ConditionKey::Username | ConditionKey::UserId | ConditionKey::Tenant => {
-                ValueKind::String
-            }
-            ConditionKey::SecureTransport => ValueKind::Bool,
-        }
-    }
-}
-
 /// The rule combining a condition's several values, named `operator` in policy documents.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Quantifier {
-    /// The positive operator holds when the key matches at least one value.
+    /// The positive operator holds when at least one listed value matches the key.
     #[default]
     Any,
-    /// The positive operator holds when the key matches every value.
+    /// The positive operator holds when every listed value matches the key. For a key with
+    /// several values, such as a list claim, each listed value must match at least one of them.
     All,
 }
 
@@ -291,11 +175,16 @@ pub struct Condition {
     pub operator: ConditionOperator,
     /// The request attribute compared.
     pub key: ConditionKey,
-    /// The values compared against, already validated for the operator: CIDR blocks or IP
-    /// addresses for the IP operators, `true` or `false` for `Bool`.
+    /// The values compared against, already validated for the operator: numbers for the
+    /// `Numeric` operators, timestamps for the `Date` operators, ranges such as `07:00-19:00`
+    /// for `TimeOfDay`, CIDR blocks or IP addresses for the IP operators, and `true` or
+    /// `false` for `Bool` and `Null`.
     pub values: Vec<String>,
     /// The rule combining several values.
     pub quantifier: Quantifier,
+    /// The IANA time zone that `TimeOfDay` reads the clock in, such as `Europe/Berlin`.
+    /// `None` means UTC, and other operators have none.
+    pub time_zone: Option<String>,
     /// Position of the condition.
     pub position: Position,
 }

@@ -52,21 +52,13 @@ pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
 }
 
 /// Returns the length in bytes of the character that starts at `index`.
-fn char_len_at(text: &str, index: usize) -> usize {
+pub(crate) fn char_len_at(text: &str, index: usize) -> usize {
     if text.as_bytes().get(index).is_some_and(u8::is_ascii) {
         return 1;
     }
     text.get(index..)
         .and_then(|rest| rest.chars().next())
         .map_or(1, char::len_utf8)
-}
-
-/// Returns the part of `pattern` before its first wildcard.
-pub(crate) fn literal_prefix(pattern: &str) -> &str {
-    match pattern.find(['*', '?']) {
-        Some(index) => &pattern[..index],
-        None => pattern,
-    }
 }
 
 /// Returns true when `pattern` contains `*` or `?`.
@@ -128,11 +120,5 @@ mod tests {
     fn empty_pattern_matches_empty_text() {
         assert!(wildcard_match("", ""));
         assert!(!wildcard_match("", "a"));
-    }
-
-    #[test]
-    fn literal_prefix_stops_at_wildcard() {
-        assert_eq!(literal_prefix("arn:aws:s3:::b/?x*"), "arn:aws:s3:::b/");
-        assert_eq!(literal_prefix("plain"), "plain");
     }
 }

@@ -77,30 +77,38 @@
 #![forbid(unsafe_code)]
 
 mod action;
+mod clock;
 mod condition;
 mod decision;
 mod diagnostic;
 mod document;
 mod glob;
+pub mod input;
+mod key;
 mod lint;
+mod operator;
 mod parse;
 pub mod reference;
 mod request;
 mod suggest;
 mod table;
+mod template;
 mod yaml;
 
 pub use action::{ACTION_COUNT, Action, ActionSet, UnknownActionError};
+pub use clock::parse_date_seconds;
 pub use decision::{Decision, DenyReason, Effect};
 pub use diagnostic::{Diagnostic, Position, Severity};
 pub use document::{
-    ActionPattern, Condition, ConditionKey, ConditionOperator, Mode, Policy, PolicyDocument,
-    PrincipalSelector, PrincipalType, Quantifier, ResourcePattern, S3_ARN_PREFIX, ValueKind,
+    ActionPattern, ClaimPath, Comparison, Condition, ConditionKey, ConditionOperator, Mode,
+    OperatorFamily, Policy, PolicyDocument, PrincipalSelector, PrincipalType, Quantifier,
+    ResourcePattern, S3_ARN_PREFIX, S3_HEADER_KEYS, S3HeaderKey,
 };
+pub use key::CREDENTIAL_KINDS;
 pub use parse::{
     MAX_POLICIES, MAX_POLICY_ID_BYTES, MAX_SOURCE_BYTES, ParsedPolicies, SourceFile, parse,
 };
-pub use request::{Principal, Request, RequestContext};
+pub use request::{CredentialKind, Principal, Request, RequestContext};
 pub use table::DecisionTable;
 
 /// The result of [`compile`].

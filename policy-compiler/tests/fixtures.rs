@@ -9,9 +9,9 @@ use std::fs;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use ironbucket_policy::input::{ContextInput, PrincipalSpec};
 use ironbucket_policy::{
-    Action, Decision, DenyReason, Effect, Principal, Request, RequestContext, Severity, SourceFile,
-    compile, reference,
+    Action, Decision, DenyReason, Effect, Request, Severity, SourceFile, compile, reference,
 };
 use serde::Deserialize;
 
@@ -29,25 +29,8 @@ struct DecisionFixture {
     description: String,
     files: Vec<FixtureFile>,
     #[serde(default)]
-    principals: BTreeMap<String, FixturePrincipal>,
+    principals: BTreeMap<String, PrincipalSpec>,
     cases: Vec<DecisionCase>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FixturePrincipal {
-    #[serde(default)]
-    user_id: String,
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    tenant: String,
-    #[serde(default)]
-    roles: Vec<String>,
-    #[serde(default)]
-    groups: Vec<String>,
-    #[serde(default)]
-    service_account: bool,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +44,9 @@ struct DecisionCase {
     source_ip: Option<IpAddr>,
     #[serde(default)]
     secure_transport: bool,
+    /// Further request values by condition key name, as `ContextInput::set` takes them.
+    #[serde(default)]
+    context: BTreeMap<String, serde_json::Value>,
     expect: ExpectedDecision,
 }
 
@@ -199,21 +185,27 @@ fn decision_fixtures_match_expectations() {
                 .principals
                 .get(&case.principal)
                 .unwrap_or_else(|| panic!("{label}: unknown principal {}", case.principal));
-            let principal = Principal {
-                user_id: principal.user_id.clone(),
-                username: principal.username.clone(),
-                tenant: principal.tenant.clone(),
-                roles: principal.roles.clone(),
-                groups: principal.groups.clone(),
-                service_account: principal.service_account,
-            };
+            let principal = principal
+                .to_principal()
+                .unwrap_or_else(|error| panic!("{label}: {error}"));
             let action = Action::from_name(&case.action)
                 .unwrap_or_else(|| panic!("{label}: unknown action {}", case.action));
-            let context = RequestContext {
+            let mut input = ContextInput {
                 source_ip: case.source_ip,
                 secure_transport: case.secure_transport,
-                ..RequestContext::default()
+                ..ContextInput::default()
             };
+            for (key, value) in &case.context {
+                let text = match value {
+                    serde_json::Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                input
+                    .set(key, &text)
+                    .unwrap_or_else(|error| panic!("{label}: {error}"));
+            }
+            let headers = input.header_pairs();
+            let context = input.context(&headers);
             let request = Request {
                 principal: &principal,
                 action,

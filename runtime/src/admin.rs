@@ -270,6 +270,7 @@ pub fn simulate(store: &PolicyStore, request: &SimulateRequest) -> Result<Simula
         roles: request.principal.roles.clone(),
         groups: request.principal.groups.clone(),
         service_account: request.principal.service_account,
+        ..Principal::default()
     };
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -279,6 +280,7 @@ pub fn simulate(store: &PolicyStore, request: &SimulateRequest) -> Result<Simula
         secure_transport: request.context.secure_transport,
         current_time_unix: request.context.time.unwrap_or(now),
         user_agent: request.context.user_agent.as_deref(),
+        ..RequestContext::default()
     };
     let table = store.live.load();
     let decision = table.evaluate(&Request {

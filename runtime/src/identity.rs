@@ -46,6 +46,7 @@ impl Identity {
                 roles: Vec::new(),
                 groups: Vec::new(),
                 service_account: false,
+                ..Principal::default()
             },
             display_name: "anonymous".to_owned(),
             credential: CredentialKind::Anonymous,
@@ -106,6 +107,8 @@ impl CredentialStore {
                     roles: entry.roles.clone(),
                     groups: entry.groups.clone(),
                     service_account: entry.service_account,
+                    credential: ironbucket_policy::CredentialKind::AccessKey,
+                    ..Principal::default()
                 },
                 display_name: entry
                     .display_name

@@ -4,6 +4,7 @@
 //! A policy with any error is left out of the result, but its id still takes part in the
 //! duplicate check, so that fixing one error does not reveal another one later.
 
+mod conditions;
 mod fields;
 mod values;
 
@@ -288,7 +289,7 @@ impl DocumentParser<'_, '_> {
             )
             .and_then(|node| values::resources(self.reporter, node, &context));
         let conditions = match fields.get("conditions") {
-            Some(node) if !node.is_null() => values::conditions(self.reporter, node, &context),
+            Some(node) if !node.is_null() => conditions::conditions(self.reporter, node, &context),
             _ => Some(Vec::new()),
         };
         let audit = match fields.get("audit") {

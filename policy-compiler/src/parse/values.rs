@@ -1,25 +1,18 @@
 //! Parsing of the list-valued policy fields: principals, actions, resources and conditions.
 
-use std::net::IpAddr;
-
-use ipnet::IpNet;
+use std::borrow::Cow;
 
 use crate::action::{Action, ActionSet};
 use crate::diagnostic::Reporter;
-use crate::document::{
-    ActionPattern, Condition, ConditionKey, ConditionOperator, PrincipalSelector, PrincipalType,
-    Quantifier, ResourcePattern, ValueKind,
-};
+use crate::document::{ActionPattern, PrincipalSelector, PrincipalType, ResourcePattern};
 use crate::glob::{has_wildcard, wildcard_match};
 use crate::suggest::did_you_mean;
+use crate::template::{self, TextMode};
 use crate::yaml::{Node, NodeKind};
 
-use super::fields::{
-    Fields, Item, expect_string, expect_string_list, report_wrong_type, scalar_text,
-};
+use super::fields::{Fields, Item, expect_string, expect_string_list, report_wrong_type};
 
 const SELECTOR_FIELDS: &[&str] = &["type", "values"];
-const CONDITION_FIELDS: &[&str] = &["type", "key", "values", "value", "operator"];
 const PRINCIPAL_TYPES: &[PrincipalType] = &[
     PrincipalType::Role,
     PrincipalType::User,
@@ -27,52 +20,6 @@ const PRINCIPAL_TYPES: &[PrincipalType] = &[
     PrincipalType::ServiceAccount,
     PrincipalType::Tenant,
     PrincipalType::Any,
-];
-
-// TODO: implement the remaining condition operators of the policy language. Until then they
-// are rejected, because ignoring a condition would widen an Allow.
-const UNIMPLEMENTED_OPERATORS: &[&str] = &[
-    "StringContains",
-    "StringNotLike",
-    "StringEqualsIgnoreCase",
-    "StringNotEqualsIgnoreCase",
-    "NumericEquals",
-    "NumericNotEquals",
-    "NumericLessThan",
-    "NumericLessThanEquals",
-    "NumericLessThanOrEquals",
-    "NumericGreaterThan",
-    "NumericGreaterThanEquals",
-    "NumericGreaterThanOrEquals",
-    "DateEquals",
-    "DateNotEquals",
-    "DateLessThan",
-    "DateLessThanEquals",
-    "DateGreaterThan",
-    "DateGreaterThanEquals",
-    "TimeOfDay",
-    "ArnEquals",
-    "ArnLike",
-    "ArnNotEquals",
-    "ArnNotLike",
-    "Null",
-];
-
-// TODO: implement these condition keys; they are rejected until then, like the operators.
-const UNIMPLEMENTED_KEYS: &[&str] = &[
-    "aws:CurrentTime",
-    "aws:EpochTime",
-    "aws:MultiFactorAuthPresent",
-    "aws:UserAgent",
-    "aws:Referer",
-    "aws:PrincipalType",
-];
-const UNIMPLEMENTED_KEY_PREFIXES: &[&str] = &[
-    "aws:PrincipalTag/",
-    "aws:ResourceTag/",
-    "aws:RequestTag/",
-    "custom:",
-    "s3:",
 ];
 
 /// Parses `principals`: one selector mapping, or a list of them.
@@ -327,6 +274,10 @@ fn arn_problem(pattern: &str) -> Option<String> {
     if pattern == "*" {
         return None;
     }
+    let pattern = match variables_as_wildcards(pattern) {
+        Ok(shape) => shape,
+        Err(problem) => return Some(problem),
+    };
     let parts: Vec<&str> = pattern.splitn(6, ':').collect();
     if parts.len() < 6 || parts[0] != "arn" {
         return Some("an ARN has six fields separated by colons, starting with arn".to_owned());
@@ -343,6 +294,27 @@ fn arn_problem(pattern: &str) -> Option<String> {
     let resource = parts[5];
     let bucket = resource.split('/').next().unwrap_or_default();
     bucket_problem(bucket)
+}
+
+/// Validates the policy variables of a pattern and returns the pattern with each `${...}`
+/// replaced by `*`, which has the same effect on the checks of the ARN's form.
+fn variables_as_wildcards(pattern: &str) -> Result<Cow<'_, str>, String> {
+    if !template::has_variables(pattern) {
+        return Ok(Cow::Borrowed(pattern));
+    }
+    template::parse(pattern, TextMode::Glob)?;
+    let mut shape = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(start) = rest.find("${") {
+        shape.push_str(&rest[..start]);
+        shape.push('*');
+        let end = rest[start..]
+            .find('}')
+            .map_or(rest.len(), |end| start + end + 1);
+        rest = &rest[end..];
+    }
+    shape.push_str(rest);
+    Ok(Cow::Owned(shape))
 }
 
 /// Checks a bucket name, or a bucket pattern with wildcards, against the S3 naming rules:
@@ -379,253 +351,4 @@ fn bucket_problem(bucket: &str) -> Option<String> {
         ));
     }
     None
-}
-
-/// Parses `conditions`: a list of condition mappings.
-pub(super) fn conditions(
-    reporter: &mut Reporter<'_>,
-    node: &Node,
-    context: &str,
-) -> Option<Vec<Condition>> {
-    let NodeKind::Sequence(items) = &node.kind else {
-        report_wrong_type(
-            reporter,
-            node,
-            "field \"conditions\"",
-            "a list of conditions",
-        );
-        return None;
-    };
-    let parsed: Vec<Option<Condition>> = items
-        .iter()
-        .map(|item| condition(reporter, item, context))
-        .collect();
-    parsed.into_iter().collect()
-}
-
-fn condition(reporter: &mut Reporter<'_>, node: &Node, context: &str) -> Option<Condition> {
-    let subject = &format!("a condition of {context}");
-    let fields = Fields::read(reporter, node, CONDITION_FIELDS, subject)?;
-    let operator_node = fields.require(reporter, "type", subject, "type: StringEquals");
-    let key_node = fields.require(reporter, "key", subject, "key: aws:username");
-    let operator = operator_node.and_then(|node| condition_operator(reporter, node));
-    let key = key_node.and_then(|node| condition_key(reporter, node));
-    let quantifier = match fields.get("operator") {
-        Some(node) => quantifier(reporter, node),
-        None => Some(Quantifier::Any),
-    };
-    let values_node = match (fields.get("values"), fields.get("value")) {
-        (Some(values), None) => Some(values),
-        (None, Some(value)) => Some(value),
-        (Some(_), Some(value)) => {
-            reporter.error(
-                value.position,
-                "a condition has either \"value\" or \"values\", not both; merge them into \
-                 \"values\"",
-            );
-            None
-        }
-        (None, None) => {
-            fields.require(reporter, "values", subject, "values: [alice]");
-            None
-        }
-    };
-
-    let (operator, key, quantifier) = (operator?, key?, quantifier?);
-    if operator.value_kind() != key.value_kind() {
-        reporter.error(
-            operator_node.map_or(fields.position, |node| node.position),
-            format!(
-                "condition type {} compares {}, but key {} holds {}; use {}",
-                operator.as_str(),
-                kind_noun(operator.value_kind()),
-                key.as_str(),
-                kind_noun(key.value_kind()),
-                operator_hint(key.value_kind())
-            ),
-        );
-        return None;
-    }
-    let values = condition_values(reporter, values_node?, operator)?;
-    Some(Condition {
-        operator,
-        key,
-        values,
-        quantifier,
-        position: fields.position,
-    })
-}
-
-fn kind_noun(kind: ValueKind) -> &'static str {
-    match kind {
-        ValueKind::String => "a string",
-        ValueKind::IpAddress => "an IP address",
-        ValueKind::Bool => "a boolean",
-    }
-}
-
-fn operator_hint(kind: ValueKind) -> &'static str {
-    match kind {
-        ValueKind::String => "StringEquals, StringNotEquals or StringLike with this key",
-        ValueKind::IpAddress => "IpAddress or NotIpAddress with this key",
-        ValueKind::Bool => "Bool with this key",
-    }
-}
-
-fn condition_operator(reporter: &mut Reporter<'_>, node: &Node) -> Option<ConditionOperator> {
-    let text = expect_string(reporter, node, "type")?;
-    if let Some(found) = ConditionOperator::ALL
-        .iter()
-        .copied()
-        .find(|candidate| text.eq_ignore_ascii_case(candidate.as_str()))
-    {
-        return Some(found);
-    }
-    let implemented = ConditionOperator::ALL
-        .iter()
-        .map(|operator| operator.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let message = if UNIMPLEMENTED_OPERATORS
-        .iter()
-        .any(|name| text.eq_ignore_ascii_case(name))
-    {
-        format!(
-            "condition type \"{text}\" is not implemented yet; the implemented types are \
-             {implemented}"
-        )
-    } else {
-        let all_names = ConditionOperator::ALL
-            .iter()
-            .map(|operator| operator.as_str())
-            .chain(UNIMPLEMENTED_OPERATORS.iter().copied());
-        format!(
-            "unknown condition type \"{text}\"; {}the implemented types are {implemented}",
-            did_you_mean(text, all_names)
-        )
-    };
-    reporter.error(node.position, message);
-    None
-}
-
-fn condition_key(reporter: &mut Reporter<'_>, node: &Node) -> Option<ConditionKey> {
-    let text = expect_string(reporter, node, "key")?;
-    if let Some(found) = ConditionKey::ALL
-        .iter()
-        .copied()
-        .find(|candidate| text.eq_ignore_ascii_case(candidate.as_str()))
-    {
-        return Some(found);
-    }
-    let implemented = ConditionKey::ALL
-        .iter()
-        .map(|key| key.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let lowercase = text.to_ascii_lowercase();
-    let unimplemented = UNIMPLEMENTED_KEYS
-        .iter()
-        .any(|name| text.eq_ignore_ascii_case(name))
-        || UNIMPLEMENTED_KEY_PREFIXES
-            .iter()
-            .any(|prefix| lowercase.starts_with(&prefix.to_ascii_lowercase()));
-    let message = if unimplemented {
-        format!(
-            "condition key \"{text}\" is not implemented yet; the implemented keys are \
-             {implemented}"
-        )
-    } else {
-        format!(
-            "unknown condition key \"{text}\"; {}the implemented keys are {implemented}",
-            did_you_mean(text, ConditionKey::ALL.iter().map(|key| key.as_str()))
-        )
-    };
-    reporter.error(node.position, message);
-    None
-}
-
-fn quantifier(reporter: &mut Reporter<'_>, node: &Node) -> Option<Quantifier> {
-    let text = expect_string(reporter, node, "operator")?;
-    if text.eq_ignore_ascii_case("any") {
-        return Some(Quantifier::Any);
-    }
-    if text.eq_ignore_ascii_case("all") {
-        return Some(Quantifier::All);
-    }
-    reporter.error(
-        node.position,
-        format!(
-            "invalid condition operator \"{text}\"; use Any (at least one value matches) or All \
-             (every value matches)"
-        ),
-    );
-    None
-}
-
-fn condition_values(
-    reporter: &mut Reporter<'_>,
-    node: &Node,
-    operator: ConditionOperator,
-) -> Option<Vec<String>> {
-    let items = condition_value_items(reporter, node)?;
-    if items.is_empty() {
-        reporter.error(
-            node.position,
-            "a condition needs at least one value; list the values to compare against",
-        );
-        return None;
-    }
-    let mut values = Vec::with_capacity(items.len());
-    let mut valid = true;
-    for item in &items {
-        match normalize_condition_value(item.text, operator) {
-            Ok(value) => values.push(value),
-            Err(problem) => {
-                reporter.error(item.position, problem);
-                valid = false;
-            }
-        }
-    }
-    valid.then_some(values)
-}
-
-/// Reads condition values, which may be a single scalar or a list of scalars, including plain
-/// booleans for `Bool`.
-fn condition_value_items<'n>(reporter: &mut Reporter<'_>, node: &'n Node) -> Option<Vec<Item<'n>>> {
-    if scalar_text(node).is_some() || matches!(node.kind, NodeKind::Sequence(_)) {
-        return expect_string_list(reporter, node, "values");
-    }
-    report_wrong_type(
-        reporter,
-        node,
-        "condition values",
-        "a string or a list of strings",
-    );
-    None
-}
-
-fn normalize_condition_value(text: &str, operator: ConditionOperator) -> Result<String, String> {
-    match operator.value_kind() {
-        ValueKind::String => Ok(text.to_owned()),
-        ValueKind::Bool => {
-            if text.eq_ignore_ascii_case("true") {
-                Ok("true".to_owned())
-            } else if text.eq_ignore_ascii_case("false") {
-                Ok("false".to_owned())
-            } else {
-                Err(format!("invalid Bool value \"{text}\"; use true or false"))
-            }
-        }
-        ValueKind::IpAddress => {
-            if text.parse::<IpNet>().is_ok() || text.parse::<IpAddr>().is_ok() {
-                Ok(text.to_owned())
-            } else {
-                Err(format!(
-                    "invalid IP address or CIDR block \"{text}\" for {}; write an address such \
-                     as 192.0.2.7 or a block such as 10.0.0.0/8 or 2001:db8::/32",
-                    operator.as_str()
-                ))
-            }
-        }
-    }
 }

@@ -194,8 +194,12 @@ impl DecisionTable {
         }
 
         let mut matched = Vec::new();
-        self.resources
-            .collect_matches(request.resource, &candidates, &mut matched);
+        self.resources.collect_matches(
+            request.resource,
+            request.principal,
+            &candidates,
+            &mut matched,
+        );
         matched.sort_unstable();
         matched.dedup();
 

@@ -8,7 +8,9 @@
 //! prefix of `p` and `r`, and a parent link from each stored prefix to its longest stored
 //! proper prefix enumerates them.
 
-use crate::glob::{literal_prefix, wildcard_match};
+use crate::glob::wildcard_match;
+use crate::request::Principal;
+use crate::template::{self, Template, TextMode};
 
 use super::bitset::PolicySet;
 
@@ -16,9 +18,43 @@ use super::bitset::PolicySet;
 #[derive(Clone, Debug)]
 struct Remainder {
     policy: u32,
-    /// The rest of the pattern, which starts with a wildcard, or is empty when the pattern has
-    /// none and must equal the text exactly.
-    pattern: Box<str>,
+    pattern: RemainderPattern,
+}
+
+/// The rest of a pattern after its literal prefix.
+#[derive(Clone, Debug)]
+enum RemainderPattern {
+    /// Text that starts with a wildcard, or is empty when the pattern has none and must equal
+    /// the text exactly.
+    Glob(Box<str>),
+    /// Text that contains policy variables, resolved from the request's principal.
+    Template(Template),
+}
+
+impl RemainderPattern {
+    fn new(rest: &str) -> RemainderPattern {
+        if template::has_variables(rest) {
+            let pieces =
+                template::parse(rest, TextMode::Glob).expect("the parser validated every variable");
+            return RemainderPattern::Template(Template::new(pieces));
+        }
+        RemainderPattern::Glob(Box::from(rest))
+    }
+
+    fn matches(&self, rest: &str, principal: &Principal) -> bool {
+        match self {
+            RemainderPattern::Glob(pattern) if pattern.is_empty() => rest.is_empty(),
+            RemainderPattern::Glob(pattern) => wildcard_match(pattern, rest),
+            RemainderPattern::Template(template) => template.matches(rest, principal),
+        }
+    }
+}
+
+/// Returns the part of `pattern` before its first wildcard or policy variable.
+fn literal_prefix(pattern: &str) -> &str {
+    let wildcard = pattern.find(['*', '?']).unwrap_or(pattern.len());
+    let variable = pattern.find("${").unwrap_or(pattern.len());
+    &pattern[..wildcard.min(variable)]
 }
 
 #[derive(Clone, Debug)]
@@ -44,7 +80,7 @@ impl PrefixIndex {
                 let prefix = literal_prefix(pattern);
                 let remainder = Remainder {
                     policy,
-                    pattern: Box::from(&pattern[prefix.len()..]),
+                    pattern: RemainderPattern::new(&pattern[prefix.len()..]),
                 };
                 (prefix, remainder)
             })
@@ -82,6 +118,7 @@ impl PrefixIndex {
     pub(crate) fn collect_matches(
         &self,
         text: &str,
+        principal: &Principal,
         candidates: &PolicySet,
         matched: &mut Vec<u32>,
     ) {
@@ -103,20 +140,13 @@ impl PrefixIndex {
             let rest = &text[entry.prefix.len()..];
             for remainder in &entry.remainders {
                 if candidates.contains(remainder.policy)
-                    && remainder_matches(&remainder.pattern, rest)
+                    && remainder.pattern.matches(rest, principal)
                 {
                     matched.push(remainder.policy);
                 }
             }
         }
     }
-}
-
-fn remainder_matches(pattern: &str, rest: &str) -> bool {
-    if pattern.is_empty() {
-        return rest.is_empty();
-    }
-    wildcard_match(pattern, rest)
 }
 
 /// Returns the length in bytes of the longest common prefix that ends on a character boundary
@@ -142,7 +172,7 @@ mod tests {
             candidates.insert(policy as u32);
         }
         let mut matched = Vec::new();
-        index.collect_matches(text, &candidates, &mut matched);
+        index.collect_matches(text, &Principal::default(), &candidates, &mut matched);
         matched.sort_unstable();
         matched.dedup();
         matched
@@ -203,7 +233,7 @@ mod tests {
         let mut candidates = PolicySet::with_capacity(2);
         candidates.insert(1);
         let mut matched = Vec::new();
-        index.collect_matches("anything", &candidates, &mut matched);
+        index.collect_matches("anything", &Principal::default(), &candidates, &mut matched);
         assert_eq!(matched, vec![1]);
     }
 }

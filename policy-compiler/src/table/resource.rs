@@ -6,6 +6,8 @@ use rustc_hash::FxHashMap;
 
 use crate::document::S3_ARN_PREFIX;
 use crate::glob::has_wildcard;
+use crate::request::Principal;
+use crate::template::has_variables;
 
 use super::bitset::PolicySet;
 use super::prefix::PrefixIndex;
@@ -27,7 +29,7 @@ impl ResourceIndex {
         let mut other = Vec::new();
         for (policy, pattern) in patterns {
             match split_bucket(pattern) {
-                Some((bucket, rest)) if !has_wildcard(bucket) => {
+                Some((bucket, rest)) if !has_wildcard(bucket) && !has_variables(bucket) => {
                     by_bucket.entry(bucket).or_default().push((policy, rest));
                 }
                 _ => other.push((policy, pattern)),
@@ -47,15 +49,17 @@ impl ResourceIndex {
     pub(crate) fn collect_matches(
         &self,
         resource: &str,
+        principal: &Principal,
         candidates: &PolicySet,
         matched: &mut Vec<u32>,
     ) {
         if let Some((bucket, rest)) = split_bucket(resource)
             && let Some(index) = self.by_bucket.get(bucket)
         {
-            index.collect_matches(rest, candidates, matched);
+            index.collect_matches(rest, principal, candidates, matched);
         }
-        self.other.collect_matches(resource, candidates, matched);
+        self.other
+            .collect_matches(resource, principal, candidates, matched);
     }
 }
 
@@ -77,7 +81,7 @@ mod tests {
             candidates.insert(policy as u32);
         }
         let mut matched = Vec::new();
-        index.collect_matches(resource, &candidates, &mut matched);
+        index.collect_matches(resource, &Principal::default(), &candidates, &mut matched);
         matched.sort_unstable();
         matched.dedup();
         matched

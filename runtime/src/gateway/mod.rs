@@ -246,6 +246,7 @@ impl Gateway {
             secure_transport: exchange.conn.tls,
             current_time_unix: unix_seconds(exchange.received_at),
             user_agent: exchange.head.header("user-agent"),
+            ..RequestContext::default()
         };
         let request = Request {
             principal: &identity.principal,
