@@ -50,6 +50,7 @@ pub fn serve(config: Config, cores: Option<usize>) -> anyhow::Result<()> {
         storage,
         audit: audit.clone(),
         bucket_tenants,
+        bucket_epoch: std::sync::atomic::AtomicU64::new(0),
     });
     let admin_state = Arc::new(AdminState {
         policy,

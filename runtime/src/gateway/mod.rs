@@ -4,6 +4,7 @@
 
 mod auth;
 mod body;
+mod buckets;
 mod error;
 mod respond;
 
@@ -26,6 +27,7 @@ use crate::policy::PolicyStore;
 
 pub(crate) use auth::Authenticated;
 pub(crate) use body::{entity_too_large, read_xml_body, stream_upload};
+pub(crate) use buckets::BucketCache;
 pub(crate) use error::{ErrorSource, RequestError};
 pub(crate) use respond::{ResponseBuilder, xml_response};
 
@@ -40,6 +42,8 @@ pub struct Shared {
     pub audit: AuditSink,
     /// Buckets whose tenant the configuration fixes, overriding the stored owner.
     pub bucket_tenants: HashMap<String, String>,
+    /// Bumped by every bucket creation and deletion, so each core drops its cached records.
+    pub bucket_epoch: std::sync::atomic::AtomicU64,
 }
 
 /// The per-core S3 service. Built on its core by the server's factory; never crosses threads.
@@ -48,6 +52,7 @@ pub struct Gateway {
     core: usize,
     /// Derived SigV4 signing keys, so a repeat caller costs one HMAC chain less.
     pub(crate) signing_keys: RefCell<SigningKeyCache>,
+    buckets: BucketCache,
     next_request: Cell<u64>,
 }
 
@@ -75,7 +80,7 @@ pub(crate) enum BucketLookup {
     None,
     /// The bucket does not exist.
     Missing,
-    Found(BucketInfo),
+    Found(std::rc::Rc<BucketInfo>),
 }
 
 impl Gateway {
@@ -84,6 +89,7 @@ impl Gateway {
             shared,
             core,
             signing_keys: RefCell::new(SigningKeyCache::new(1024)),
+            buckets: BucketCache::default(),
             next_request: Cell::new(0),
         }
     }
@@ -193,18 +199,33 @@ impl Gateway {
         Ok(lookup)
     }
 
-    /// Finds a bucket and its tenant, applying the configuration's tenant overrides.
+    /// Finds a bucket and its tenant, applying the configuration's tenant overrides. Records
+    /// come from this core's cache when fresh; see [`BucketCache`].
     pub(crate) async fn lookup_bucket(&self, bucket: &str) -> Result<BucketLookup, RequestError> {
+        let epoch = self
+            .shared
+            .bucket_epoch
+            .load(std::sync::atomic::Ordering::Acquire);
+        if let Some(info) = self.buckets.get(bucket, epoch) {
+            return Ok(BucketLookup::Found(info));
+        }
         match self.storage().head_bucket(bucket).await {
             Ok(mut info) => {
                 if let Some(tenant) = self.shared.bucket_tenants.get(bucket) {
                     info.tenant = tenant.clone();
                 }
-                Ok(BucketLookup::Found(info))
+                Ok(BucketLookup::Found(self.buckets.insert(info, epoch)))
             }
             Err(error) if error.kind() == StorageKind::NoSuchBucket => Ok(BucketLookup::Missing),
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// Tells every core that a bucket was created or deleted.
+    pub(crate) fn buckets_changed(&self) {
+        self.shared
+            .bucket_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
     }
 
     /// Phase 4: the decision table's verdict on the request's action and resource.

@@ -81,7 +81,9 @@ pub(super) async fn create_bucket(
         // The configuration reserves this name for another tenant.
         return Err(already_exists(name, false));
     }
-    match gateway.storage().create_bucket(name, tenant).await {
+    let created = gateway.storage().create_bucket(name, tenant).await;
+    gateway.buckets_changed();
+    match created {
         Ok(_) => {}
         Err(error) if error.kind() == StorageKind::BucketAlreadyExists => {
             // Another request created it between the lookup and now.
@@ -126,7 +128,9 @@ pub(super) async fn delete_bucket(
     request: &S3Request,
 ) -> Result<Response, RequestError> {
     let name = bucket_name(request);
-    gateway.storage().delete_bucket(name).await?;
+    let deleted = gateway.storage().delete_bucket(name).await;
+    gateway.buckets_changed();
+    deleted?;
     tracing::info!(s3.bucket = name, "bucket deleted");
     Ok(ResponseBuilder::new(exchange, 204).build())
 }

@@ -151,8 +151,26 @@ pub(super) async fn get_object(
         ));
     }
 
-    let meta = stat(gateway, request).await?;
     let conditions = ConditionalHeaders::from_headers(exchange.headers.iter().copied());
+    let range_header = exchange.head.header("range");
+    if !head_only && conditions.is_empty() && range_header.is_none() {
+        // A plain GET needs nothing from a separate stat: one storage round trip.
+        let (bucket, key) = (bucket_name(request), key_name(request));
+        let (meta, object_body) = gateway
+            .storage()
+            .get_object(bucket, key, None)
+            .await
+            .map_err(|error| no_such_key(error, key))?;
+        return Ok(stream_object(
+            exchange,
+            &meta,
+            None,
+            &overrides,
+            object_body,
+        ));
+    }
+
+    let meta = stat(gateway, request).await?;
     let method = if head_only { Method::Head } else { Method::Get };
     if let Err(error) = evaluate_conditions(&conditions, &meta.etag, meta.last_modified, method) {
         if error.code == ErrorCode::NotModified {
@@ -163,7 +181,7 @@ pub(super) async fn get_object(
         }
         return Err(error.into());
     }
-    let range = match exchange.head.header("range") {
+    let range = match range_header {
         Some(header) => parse_range(header, meta.size)?,
         None => None,
     };
@@ -181,13 +199,29 @@ pub(super) async fn get_object(
         .get_object(bucket, key, range)
         .await
         .map_err(|error| no_such_key(error, key))?;
+    Ok(stream_object(
+        exchange,
+        &meta,
+        range,
+        &overrides,
+        object_body,
+    ))
+}
+
+fn stream_object(
+    exchange: &Exchange<'_>,
+    meta: &ObjectMeta,
+    range: Option<(u64, u64)>,
+    overrides: &ResponseOverrides,
+    object_body: ironbucket_adapters::ObjectBody,
+) -> Response {
     let length = object_body.remaining();
     let chunks = object_body
         .map(|chunk| chunk.map_err(std::io::Error::other))
         .boxed_local();
-    Ok(object_headers(exchange, &meta, range, &overrides)
+    object_headers(exchange, meta, range, overrides)
         .body(ResponseBody::Stream { length, chunks })
-        .build())
+        .build()
 }
 
 /// The headers of a GET or HEAD response: the stored metadata, the range, the overrides.
