@@ -58,7 +58,10 @@ pub(crate) async fn execute(
         }
         AbortMultipartUpload => multipart::abort(gateway, exchange, request).await,
         ListParts => multipart::list_parts(gateway, exchange, request, &bucket).await,
-        UploadPartCopy | NotImplemented { .. } => Err(RequestError::message(
+        UploadPartCopy => {
+            multipart::upload_part_copy(gateway, exchange, request, authenticated).await
+        }
+        NotImplemented { .. } => Err(RequestError::message(
             ErrorCode::NotImplemented,
             format!(
                 "{} is not implemented by this gateway.",

@@ -6,15 +6,17 @@ use ironbucket_s3::headers::format_etag;
 use ironbucket_s3::params::{
     check_acl_headers, parse_list_params, parse_list_parts_params, parse_part_number,
 };
+use ironbucket_s3::parse_copy_source_range;
 use ironbucket_s3::xml::parse::parse_complete_multipart_upload;
 use ironbucket_s3::xml::render::{
-    CompleteMultipartUploadResult, InitiateMultipartUploadResult, ListMultipartUploadsResult,
-    ListPartsResult, PartEntry, UploadEntry,
+    CompleteMultipartUploadResult, CopyResult, InitiateMultipartUploadResult,
+    ListMultipartUploadsResult, ListPartsResult, PartEntry, UploadEntry,
 };
 use ironbucket_s3::{ErrorCode, S3Error, S3Request};
 
-use super::object::upload_length;
+use super::object::{open_copy_source, upload_length};
 use super::{bucket_name, bucket_tenant, key_name, new_object_from_headers, owner_of};
+use crate::gateway::entity_too_large;
 use crate::gateway::{
     Authenticated, BucketLookup, Exchange, Gateway, RequestError, ResponseBuilder, read_xml_body,
     stream_upload, xml_response,
@@ -73,6 +75,53 @@ pub(super) async fn upload_part(
         response = response.header(checksum.algorithm.header_name(), checksum.to_base64());
     }
     Ok(response.build())
+}
+
+/// UploadPartCopy: a byte range of an existing object becomes a part. The bytes stream through
+/// this core, from the source's reader into the part's writer.
+pub(super) async fn upload_part_copy(
+    gateway: &Gateway,
+    exchange: &mut Exchange<'_>,
+    request: &S3Request,
+    authenticated: Authenticated,
+) -> Result<Response, RequestError> {
+    let (bucket, key) = (bucket_name(request), key_name(request));
+    let upload_id = upload_id(request)?.to_owned();
+    let part_number = parse_part_number(request.query.get("partNumber").unwrap_or(""))?;
+    let (source, source_meta) = open_copy_source(gateway, exchange, &authenticated).await?;
+    let range = match exchange.head.header("x-amz-copy-source-range") {
+        Some(header) => Some(parse_copy_source_range(header, source_meta.size)?),
+        None => None,
+    };
+    let length = range.map_or(source_meta.size, |(start, end)| end - start + 1);
+    let max = gateway.config().limits.max_object_bytes;
+    if length > max {
+        return Err(entity_too_large(max));
+    }
+    let (_, mut reader) = gateway
+        .storage()
+        .get_object(&source.bucket, &source.key, range)
+        .await?;
+    let mut handle = gateway
+        .storage()
+        .upload_part(
+            bucket,
+            key,
+            &upload_id,
+            u32::from(part_number),
+            Some(length),
+        )
+        .await?;
+    while let Some(chunk) = reader.next().await {
+        handle.send(chunk?).await?;
+    }
+    let meta = handle.commit(None).await?;
+    let xml = CopyResult {
+        etag: &meta.etag,
+        last_modified: meta.last_modified,
+    }
+    .to_copy_part_xml();
+    Ok(xml_response(exchange, xml))
 }
 
 pub(super) async fn complete(

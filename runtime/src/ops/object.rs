@@ -6,7 +6,7 @@ use ironbucket_adapters::{ErrorKind as StorageKind, ObjectMeta};
 use ironbucket_http::{Body, Response, ResponseBody};
 use ironbucket_s3::headers::{ResponseOverrides, StoredHeaders, format_etag, format_http_date};
 use ironbucket_s3::params::{
-    MetadataDirective, check_acl_headers, check_version_id, parse_copy_source,
+    CopySource, MetadataDirective, check_acl_headers, check_version_id, parse_copy_source,
     parse_metadata_directive,
 };
 use ironbucket_s3::xml::parse::parse_delete;
@@ -349,44 +349,10 @@ pub(super) async fn copy_object(
     request: &S3Request,
     authenticated: &Authenticated,
 ) -> Result<Response, RequestError> {
-    let header = exchange
-        .head
-        .header("x-amz-copy-source")
-        .unwrap_or_default();
-    let source = parse_copy_source(header)?;
-    let identity = &authenticated.identity;
-
-    // The source must pass the same tenant rule and policy as a GetObject of it would.
-    match gateway.lookup_bucket(&source.bucket).await? {
-        BucketLookup::Found(info)
-            if !identity.is_anonymous() && info.tenant != identity.principal.tenant =>
-        {
-            exchange.deny_reason = "tenant-isolation";
-            return Err(RequestError::message(
-                ErrorCode::AccessDenied,
-                "Access Denied: the copy source belongs to another tenant.",
-            ));
-        }
-        BucketLookup::Found(_) => {}
-        _ => {
-            return Err(RequestError::client(
-                S3Error::new(ErrorCode::NoSuchBucket).extra("BucketName", source.bucket.clone()),
-            ));
-        }
-    }
-    let source_arn = format!("arn:aws:s3:::{}/{}", source.bucket, source.key);
-    gateway.authorize_action(exchange, identity, "s3:GetObject", &source_arn)?;
-
     let directive = parse_metadata_directive(exchange.head.header("x-amz-metadata-directive"))?;
     check_acl_headers(exchange.headers.iter().copied())?;
+    let (source, _) = open_copy_source(gateway, exchange, authenticated).await?;
     let (bucket, key) = (bucket_name(request), key_name(request));
-    let source_meta = gateway
-        .storage()
-        .stat_object(&source.bucket, &source.key)
-        .await
-        .map_err(|error| no_such_key(error, &source.key))?;
-    let conditions = ConditionalHeaders::copy_source_from_headers(exchange.headers.iter().copied());
-    evaluate_copy_source_conditions(&conditions, &source_meta.etag, source_meta.last_modified)?;
 
     let metadata = match directive {
         MetadataDirective::Copy => {
@@ -411,6 +377,48 @@ pub(super) async fn copy_object(
     }
     .to_copy_object_xml();
     Ok(xml_response(exchange, xml))
+}
+
+/// Checks the `x-amz-copy-source` of a copy as a GetObject of it would be checked (tenant
+/// isolation, then policy), then its `x-amz-copy-source-if-*` conditions, and returns it.
+pub(super) async fn open_copy_source(
+    gateway: &Gateway,
+    exchange: &mut Exchange<'_>,
+    authenticated: &Authenticated,
+) -> Result<(CopySource, ObjectMeta), RequestError> {
+    let header = exchange
+        .head
+        .header("x-amz-copy-source")
+        .unwrap_or_default();
+    let source = parse_copy_source(header)?;
+    let identity = &authenticated.identity;
+    match gateway.lookup_bucket(&source.bucket).await? {
+        BucketLookup::Found(info)
+            if !identity.is_anonymous() && info.tenant != identity.principal.tenant =>
+        {
+            exchange.deny_reason = "tenant-isolation";
+            return Err(RequestError::message(
+                ErrorCode::AccessDenied,
+                "Access Denied: the copy source belongs to another tenant.",
+            ));
+        }
+        BucketLookup::Found(_) => {}
+        _ => {
+            return Err(RequestError::client(
+                S3Error::new(ErrorCode::NoSuchBucket).extra("BucketName", source.bucket.clone()),
+            ));
+        }
+    }
+    let source_arn = format!("arn:aws:s3:::{}/{}", source.bucket, source.key);
+    gateway.authorize_action(exchange, identity, "s3:GetObject", &source_arn)?;
+    let source_meta = gateway
+        .storage()
+        .stat_object(&source.bucket, &source.key)
+        .await
+        .map_err(|error| no_such_key(error, &source.key))?;
+    let conditions = ConditionalHeaders::copy_source_from_headers(exchange.headers.iter().copied());
+    evaluate_copy_source_conditions(&conditions, &source_meta.etag, source_meta.last_modified)?;
+    Ok((source, source_meta))
 }
 
 pub(super) async fn get_object_acl(
