@@ -96,7 +96,7 @@ pub struct Policy {
 }
 
 /// The kind of principal attribute a selector compares against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PrincipalType {
     /// One of the principal's roles.
     Role,

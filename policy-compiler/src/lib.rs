@@ -77,10 +77,12 @@
 #![forbid(unsafe_code)]
 
 mod action;
+mod artifact;
 mod clock;
 mod condition;
 mod decision;
 mod diagnostic;
+pub mod diff;
 mod document;
 mod glob;
 pub mod input;
@@ -96,6 +98,11 @@ mod template;
 mod yaml;
 
 pub use action::{ACTION_COUNT, Action, ActionSet, UnknownActionError};
+pub use artifact::{
+    ED25519_PUBLIC_KEY_BYTES, LoadedTable, MAX_TABLE_FILE_BYTES, Provenance, SigningKey,
+    TABLE_FORMAT_VERSION, TableFileError, TableMetadata, load_table, parse_public_key,
+    read_table_file, write_table_file,
+};
 pub use clock::parse_date_seconds;
 pub use decision::{Decision, DenyReason, Effect};
 pub use diagnostic::{Diagnostic, Position, Severity};

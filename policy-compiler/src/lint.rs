@@ -3,10 +3,13 @@
 
 use std::collections::HashMap;
 
-use crate::action::Action;
+use crate::action::{Action, ActionSet};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::document::{Effect, Policy, PolicyDocument, PrincipalType, S3_ARN_PREFIX};
+use crate::document::{
+    Effect, Mode, Policy, PolicyDocument, PrincipalSelector, PrincipalType, S3_ARN_PREFIX,
+};
 use crate::parse::IdDefinition;
+use crate::template::has_variables;
 
 /// Reports every policy id defined more than once: an error at each later definition, and a
 /// note at the first.
@@ -143,4 +146,146 @@ fn unconditional_delete(policy: &Policy) -> Option<Action> {
         .iter()
         .flat_map(|pattern| pattern.actions.iter())
         .find(|action| action.name().starts_with("s3:Delete"))
+}
+
+/// Reports each Allow policy that an enforced, unconditional Deny matches on every request the
+/// Allow could match, so that the Allow can never allow anything.
+///
+/// The check is conservative: it reports a shadow only when the Deny's selectors include
+/// every selector value of the Allow, its actions include every action of the Allow, and each
+/// resource pattern of the Allow is covered by one pattern of the Deny.
+pub(crate) fn report_shadowed_allows(
+    documents: &[PolicyDocument],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let policies: Vec<(&PolicyDocument, &Policy)> = documents
+        .iter()
+        .flat_map(|document| {
+            document
+                .policies
+                .iter()
+                .map(move |policy| (document, policy))
+        })
+        .collect();
+    let denies: Vec<&(&PolicyDocument, &Policy)> = policies
+        .iter()
+        .filter(|(_, policy)| {
+            policy.effect == Effect::Deny
+                && policy.mode == Mode::Enforce
+                && policy.conditions.is_empty()
+        })
+        .collect();
+    if denies.is_empty() {
+        return;
+    }
+    for (document, allow) in policies
+        .iter()
+        .filter(|(_, policy)| policy.effect == Effect::Allow)
+    {
+        let Some((deny_document, deny)) = denies.iter().find(|(_, deny)| shadows(deny, allow))
+        else {
+            continue;
+        };
+        diagnostics.push(Diagnostic::new(
+            Severity::Warning,
+            &document.file,
+            allow.position,
+            format!(
+                "Allow policy \"{}\" can never allow a request: Deny policy \"{}\" at {}:{} \
+                 matches every request it matches; remove the Allow, or narrow the Deny",
+                allow.id, deny.id, deny_document.file, deny.position
+            ),
+        ));
+    }
+}
+
+fn shadows(deny: &Policy, allow: &Policy) -> bool {
+    let principals = allow.principals.iter().all(|selector| {
+        deny.principals
+            .iter()
+            .any(|cover| selector_covers(cover, selector))
+    });
+    let actions = action_union(allow)
+        .iter()
+        .all(|action| action_union(deny).contains(action));
+    let resources = allow.resources.iter().all(|resource| {
+        deny.resources
+            .iter()
+            .any(|cover| pattern_covers(&cover.pattern, &resource.pattern))
+    });
+    principals && actions && resources
+}
+
+fn selector_covers(cover: &PrincipalSelector, selector: &PrincipalSelector) -> bool {
+    if cover.principal_type == PrincipalType::Any {
+        return true;
+    }
+    cover.principal_type == selector.principal_type
+        && selector
+            .values
+            .iter()
+            .all(|value| cover.values.contains(value))
+}
+
+fn action_union(policy: &Policy) -> ActionSet {
+    let mut actions = ActionSet::empty();
+    for pattern in &policy.actions {
+        actions.union_with(&pattern.actions);
+    }
+    actions
+}
+
+/// Returns true when every text that `pattern` matches is also matched by `cover`. A
+/// wildcard of `pattern` can only be absorbed by a `*` of `cover`, and patterns with policy
+/// variables are never covered or covering, since their values change per request.
+fn pattern_covers(cover: &str, pattern: &str) -> bool {
+    if has_variables(cover) || has_variables(pattern) {
+        return false;
+    }
+    let cover: Vec<char> = cover.chars().collect();
+    let pattern: Vec<char> = pattern.chars().collect();
+    // covered[j]: the cover read so far absorbs the first j characters of the pattern.
+    let mut covered = vec![false; pattern.len() + 1];
+    covered[0] = true;
+    for symbol in &cover {
+        let mut next = vec![false; pattern.len() + 1];
+        for j in 0..=pattern.len() {
+            next[j] = match symbol {
+                '*' => covered[j] || (j > 0 && next[j - 1]),
+                '?' => j > 0 && covered[j - 1] && !matches!(pattern[j - 1], '*' | '?'),
+                literal => j > 0 && covered[j - 1] && pattern[j - 1] == *literal,
+            };
+        }
+        covered = next;
+    }
+    covered[pattern.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn star_covers_longer_pattern() {
+        assert!(pattern_covers(
+            "arn:aws:s3:::prod-*",
+            "arn:aws:s3:::prod-a/*"
+        ));
+    }
+
+    #[test]
+    fn question_mark_cannot_absorb_star() {
+        assert!(!pattern_covers("arn:aws:s3:::a/?", "arn:aws:s3:::a/*"));
+    }
+
+    #[test]
+    fn literal_does_not_cover_wildcard() {
+        assert!(!pattern_covers("arn:aws:s3:::a/b", "arn:aws:s3:::a/*"));
+    }
+
+    #[test]
+    fn everything_covers_everything() {
+        assert!(pattern_covers("*", "*"));
+        assert!(pattern_covers("*", "arn:aws:s3:::x"));
+    }
 }

@@ -134,6 +134,7 @@ pub fn parse(sources: &[SourceFile]) -> ParsedPolicies {
     report_policy_limit(&documents, &mut diagnostics);
     lint::report_duplicate_ids(&id_definitions, &mut diagnostics);
     lint::report_risky_patterns(&documents, &mut diagnostics);
+    lint::report_shadowed_allows(&documents, &mut diagnostics);
     diagnostics.sort_by(|left, right| {
         (&left.file, left.line, left.column, left.severity).cmp(&(
             &right.file,
