@@ -164,6 +164,9 @@ pub struct CredentialEntry {
     pub groups: Vec<String>,
     #[serde(default)]
     pub service_account: bool,
+    /// Principal tags, read by the policy key `aws:PrincipalTag/<name>`.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 impl fmt::Debug for CredentialEntry {

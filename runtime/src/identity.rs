@@ -108,6 +108,11 @@ impl CredentialStore {
                     groups: entry.groups.clone(),
                     service_account: entry.service_account,
                     credential: ironbucket_policy::CredentialKind::AccessKey,
+                    tags: entry
+                        .tags
+                        .iter()
+                        .map(|(name, value)| (name.clone(), value.clone()))
+                        .collect(),
                     ..Principal::default()
                 },
                 display_name: entry

@@ -262,12 +262,16 @@ impl Gateway {
                 "the policy language has no action {action_name}"
             )));
         };
+        let query = exchange.route.as_ref().map(|route| &route.query);
         let context = RequestContext {
             source_ip: Some(exchange.conn.peer.ip()),
             secure_transport: exchange.conn.tls,
             current_time_unix: unix_seconds(exchange.received_at),
             user_agent: exchange.head.header("user-agent"),
-            ..RequestContext::default()
+            prefix: query.and_then(|q| q.get("prefix")),
+            delimiter: query.and_then(|q| q.get("delimiter")),
+            max_keys: query.and_then(|q| q.get("max-keys")),
+            headers: &exchange.headers,
         };
         let request = Request {
             principal: &identity.principal,

@@ -172,3 +172,56 @@ def test_dry_run_policy_is_audited_not_enforced(fresh_gateway):
     record = wait_for(get_record, timeout=5)
     assert record["decision"] == "allow", record
     assert record["dry_run_policies"] == ["dry-run-probe"], record
+
+
+CONDITION_POLICY = """
+version: "1.0"
+policies:
+  - id: tls-only-writes
+    name: writes need TLS
+    description: Plain-HTTP uploads are refused
+    effect: Deny
+    principals:
+      type: role
+      values: [dev]
+    actions: [s3:PutObject]
+    resources: ["arn:aws:s3:::*"]
+    conditions:
+      - type: Bool
+        key: aws:SecureTransport
+        value: "false"
+    audit: true
+  - id: hide-private-prefix
+    name: private listings
+    description: Listing under private/ is refused
+    effect: Deny
+    principals:
+      type: role
+      values: [dev]
+    actions: [s3:ListBucket]
+    resources: ["arn:aws:s3:::*"]
+    conditions:
+      - type: StringLike
+        key: s3:prefix
+        values: ["private/*"]
+    audit: true
+"""
+
+
+def test_conditions_see_request_context(fresh_gateway):
+    gateway = fresh_gateway()
+    plain, tls = gateway.client(ALICE), gateway.client(ALICE, tls=True)
+    plain.create_bucket(Bucket="conditions")
+    (gateway.workdir / "policies" / "conditions.yaml").write_text(CONDITION_POLICY)
+    status, body = admin(gateway, "POST", "/policy/reload")
+    assert status == 200, f"reload status {status}: {body!r}"
+
+    with pytest.raises(ClientError) as error:
+        plain.put_object(Bucket="conditions", Key="k", Body=b"over http")
+    assert "tls-only-writes" in error.value.response["Error"]["Message"], error.value.response["Error"]
+    tls.put_object(Bucket="conditions", Key="k", Body=b"over https")
+
+    plain.list_objects_v2(Bucket="conditions", Prefix="public/")
+    with pytest.raises(ClientError) as error:
+        plain.list_objects_v2(Bucket="conditions", Prefix="private/reports")
+    assert "hide-private-prefix" in error.value.response["Error"]["Message"], error.value.response["Error"]
