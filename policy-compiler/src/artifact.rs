@@ -422,3 +422,83 @@ fn parse_signature_line(line: &[u8]) -> Result<Option<Vec<u8>>, TableFileError> 
     }
     Ok(Some(signature))
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_lc_rs::rand::SystemRandom;
+
+    use super::*;
+
+    const POLICY: &str = "version: \"1.0\"\npolicies:\n  - id: read\n    effect: Allow\n    \
+                          principals: {type: role, values: [reader]}\n    actions: [s3:GetObject]\n    \
+                          resources: [\"arn:aws:s3:::data/*\"]\n    audit: true\n";
+
+    fn new_key() -> SigningKey {
+        let document = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
+        SigningKey::from_pkcs8(document.as_ref()).unwrap()
+    }
+
+    fn signed_file(key: &SigningKey) -> Vec<u8> {
+        let sources = [SourceFile::new("read.yaml", POLICY)];
+        write_table_file(&sources, &Provenance::default(), Some(key)).unwrap()
+    }
+
+    #[test]
+    fn other_key_rejected() {
+        let file = signed_file(&new_key());
+        let other = new_key().public_key();
+        let error = load_table(&file, Some(&other)).unwrap_err();
+        assert!(matches!(error, TableFileError::BadSignature), "{error}");
+    }
+
+    #[test]
+    fn changed_version_line_rejected() {
+        let file = signed_file(&new_key());
+        let text = String::from_utf8(file).unwrap();
+        let changed = text.replacen("ironbucket-policy-table 1", "ironbucket-policy-table 2", 1);
+        let error = load_table(changed.as_bytes(), None).unwrap_err();
+        assert!(
+            matches!(error, TableFileError::UnsupportedVersion { .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn other_file_is_not_table() {
+        let error = load_table(b"version: \"1.0\"\n", None).unwrap_err();
+        assert!(matches!(error, TableFileError::NotATableFile), "{error}");
+    }
+
+    #[test]
+    fn oversized_file_rejected_before_parsing() {
+        let file = vec![b'x'; MAX_TABLE_FILE_BYTES + 1];
+        let error = load_table(&file, None).unwrap_err();
+        assert!(matches!(error, TableFileError::TooLarge(_)), "{error}");
+    }
+
+    #[test]
+    fn public_key_text_forms_accepted() {
+        let key = new_key().public_key();
+        assert_eq!(parse_public_key(hex::encode(key).as_bytes()).unwrap(), key);
+        let base64 = format!("{}\n", BASE64.encode(key));
+        assert_eq!(parse_public_key(base64.as_bytes()).unwrap(), key);
+    }
+
+    #[test]
+    fn short_public_key_rejected() {
+        let error = parse_public_key(&[1, 2, 3]).unwrap_err();
+        assert!(
+            matches!(error, TableFileError::InvalidPublicKey(_)),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn signed_file_loads_with_key() {
+        let key = new_key();
+        let file = signed_file(&key);
+        let loaded = read_table_file(&file, Some(&key.public_key())).unwrap();
+        assert!(loaded.metadata.verified);
+        assert_eq!(loaded.table.policy_count(), 1);
+    }
+}
