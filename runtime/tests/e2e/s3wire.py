@@ -6,9 +6,14 @@ The chunk signer follows AWS's documented algorithm ("Signature Calculations for
 Authorization Header: Transferring Payload in Multiple Chunks", Amazon S3 API reference): each
 chunk's string to sign chains the previous chunk's signature, starting from the seed signature
 of the request head, and a zero-length chunk ends the body.
+
+The raw-request helpers at the end serve the hostile-input tests: they sign a path exactly as
+it is sent, serialize heads byte for byte (repeated or non-UTF-8 fields included), and split
+the bytes of pipelined responses.
 """
 
 import base64
+import datetime
 import hashlib
 import hmac
 import http.client
@@ -17,9 +22,10 @@ import time
 import xml.etree.ElementTree as ET
 import zlib
 from dataclasses import dataclass
+from unittest import mock
 from urllib.parse import quote, urlsplit
 
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4QueryAuth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -292,3 +298,176 @@ def wait_for(predicate, timeout: float = 5.0, interval: float = 0.05):
         if value or time.monotonic() >= deadline:
             return value
         time.sleep(interval)
+
+
+# Raw requests for the hostile-input tests: heads and bodies sent byte for byte, signed so that
+# the gateway gets past authentication to the code under test.
+
+
+class LiteralPathSigV4Auth(SigV4Auth):
+    """SigV4 that signs the path exactly as it is sent, as S3 does.
+
+    Plain SigV4Auth removes dot segments and percent-encodes the path a second time, which S3
+    does not, so paths with `..` or `%` would never verify. A fixed `timestamp` signs the
+    request as if it were made at that time.
+    """
+
+    def __init__(self, credentials, service_name, region_name, timestamp: datetime.datetime | None = None):
+        super().__init__(credentials, service_name, region_name)
+        self.timestamp = timestamp
+
+    def _normalize_url_path(self, path):
+        return path
+
+    def add_auth(self, request):
+        if self.timestamp is None:
+            return super().add_auth(request)
+        with mock.patch("botocore.auth.get_current_datetime", return_value=self.timestamp):
+            return super().add_auth(request)
+
+
+def sign_headers_literal(
+    endpoint: str,
+    method: str,
+    path: str,
+    keys: tuple[str, str],
+    headers: dict | None = None,
+    payload_hash: str = EMPTY_SHA256,
+    query: str = "",
+    region: str = REGION,
+    service: str = SERVICE,
+    timestamp: datetime.datetime | None = None,
+) -> dict:
+    """Sign a request head with SigV4 over the literal `path` and return every header to send.
+
+    `query` must already be percent-encoded as S3 signers encode it (`/` as `%2F`), because
+    botocore signs the query string as given. `region`, `service` and `timestamp` let a test
+    sign for the wrong scope or time.
+    """
+    host = urlsplit(endpoint).netloc
+    url = f"{endpoint}{path}" + (f"?{query}" if query else "")
+    request_headers = {"Host": host, "X-Amz-Content-SHA256": payload_hash}
+    request_headers.update(headers or {})
+    request = AWSRequest(method=method, url=url, headers=request_headers)
+    LiteralPathSigV4Auth(Credentials(*keys), service, region, timestamp).add_auth(request)
+    return dict(request.headers.items())
+
+
+def presign_literal(
+    endpoint: str,
+    method: str,
+    path: str,
+    keys: tuple[str, str],
+    expires: int,
+    timestamp: datetime.datetime | None = None,
+) -> str:
+    """Return a SigV4 presigned target (path and query) signed at `timestamp`, valid `expires` s.
+
+    botocore checks neither bound of `expires`, so a test can ask for a negative or overlong
+    lifetime.
+    """
+    request = AWSRequest(method=method, url=f"{endpoint}{path}", headers={"Host": urlsplit(endpoint).netloc})
+    signer = S3SigV4QueryAuth(Credentials(*keys), SERVICE, REGION, expires=expires)
+    signing_time = timestamp or datetime.datetime.now(datetime.UTC)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=signing_time):
+        signer.add_auth(request)
+    parts = urlsplit(request.url)
+    return f"{parts.path}?{parts.query}"
+
+
+def raw_request(
+    method: str, target: str, headers, body: bytes = b"", version: str = "HTTP/1.1", add_length: bool = True
+) -> bytes:
+    """Serialize a request byte for byte.
+
+    `headers` is a dict or a list of (name, value) pairs, so that a name may repeat, and a value
+    may be `bytes` to carry octets that are not UTF-8. A Content-Length header for `body` is
+    added unless `add_length` is false or the headers already frame the body.
+    """
+    pairs = list(headers.items()) if isinstance(headers, dict) else list(headers)
+    framed = any(str(name).lower() in ("content-length", "transfer-encoding") for name, _ in pairs)
+    if add_length and not framed:
+        pairs.append(("Content-Length", str(len(body))))
+    lines = [f"{method} {target} {version}".encode()]
+    for name, value in pairs:
+        encoded = value if isinstance(value, bytes) else str(value).encode()
+        lines.append(name.encode() + b": " + encoded)
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def signed_raw_request(
+    endpoint: str,
+    method: str,
+    path: str,
+    keys: tuple[str, str],
+    body: bytes = b"",
+    headers: dict | None = None,
+    payload_hash: str | None = None,
+    query: str = "",
+    framing: list | None = None,
+    version: str = "HTTP/1.1",
+    **signing,
+) -> bytes:
+    """Sign a request with `sign_headers_literal` and serialize it with `raw_request`.
+
+    The payload hash defaults to the SHA-256 of `body`. `framing` lists unsigned (name, value)
+    pairs such as `("Transfer-Encoding", "chunked")` that replace the Content-Length header.
+    Other keyword arguments go to `sign_headers_literal`.
+    """
+    payload_hash = payload_hash or hashlib.sha256(body).hexdigest()
+    signed = sign_headers_literal(endpoint, method, path, keys, headers, payload_hash, query, **signing)
+    pairs = list(signed.items()) + list(framing or [])
+    target = path + (f"?{query}" if query else "")
+    return raw_request(method, target, pairs, body, version, add_length=framing is None)
+
+
+def exchange_raw(endpoint: str, data: bytes, timeout: float = 5, half_close: bool = True) -> bytes:
+    """Send `data` on a new connection and return every byte the server writes until it closes.
+
+    With `half_close`, the write side is shut down after sending, so a server waiting for more
+    request bytes reads the end of the stream. A reset or timeout ends the read quietly.
+    """
+    parts = urlsplit(endpoint)
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as connection:
+        try:
+            connection.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        if half_close:
+            try:
+                connection.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        received = bytearray()
+        try:
+            while chunk := connection.recv(65536):
+                received += chunk
+        except (ConnectionResetError, TimeoutError, socket.timeout):
+            pass
+        return bytes(received)
+
+
+def parse_responses(data: bytes) -> list[Response]:
+    """Split the bytes of consecutive HTTP/1.1 responses, each framed by Content-Length.
+
+    Interim `100 Continue` responses are skipped; a truncated last response keeps the bytes
+    that arrived.
+    """
+    responses = []
+    rest = data
+    while rest:
+        head, separator, rest = rest.partition(b"\r\n\r\n")
+        if not separator:
+            break
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if status == 100:
+            continue
+        length = int(headers.get("content-length", "0"))
+        responses.append(Response(status, headers, rest[:length]))
+        rest = rest[length:]
+    return responses
