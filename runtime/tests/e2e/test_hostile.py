@@ -3,10 +3,10 @@ tenant, slow and stalled connections, a broken backend and signals at awkward mo
 test checks the S3 error the gateway returns, that nothing unverified becomes visible, and that
 the gateway keeps serving other clients.
 
-Tests marked `xfail(strict=True)` pin down a gateway bug that is still open; the reason names
-the bug, and the test turns into a failure (XPASS) once the bug is fixed, so its mark must then
-be removed. Tests that mount a tmpfs need root and skip without it; the many-connection test
-skips when the open-file limit is too low.
+Each test marked `xfail(strict=True)` pins down a gateway bug that is still open, and its reason
+names the bug. Once the bug is fixed the test reports XPASS, which fails the run, so the mark
+must then be removed. Tests that mount a tmpfs need root and skip without it. The
+many-connection test skips when the open-file limit is below 12000.
 """
 
 import datetime
