@@ -44,8 +44,8 @@
 //!
 //! NOTE: a crash between writing a blob and writing the record that references it, or
 //! between a record swap and the deletion of the replaced blobs, leaves unreferenced blobs
-//! under `_blobs/`, and a crash during a write leaves its temporary file under `_tmp/`.
-//! Nothing sweeps them yet.
+//! under `_blobs/`, and a crash during a write leaves its temporary file under `_tmp/`. The
+//! fs backend empties `_tmp/` when it opens; nothing sweeps unreferenced blobs yet.
 //!
 //! NOTE: OpenDAL 0.55's fs service syncs a file before renaming it into place but does not
 //! sync the directory afterwards, so a power failure right after a commit can undo that

@@ -68,6 +68,8 @@ pub struct AuditSink {
 pub struct AuditStats {
     pub written: AtomicU64,
     pub write_errors: AtomicU64,
+    /// Records lost because the queue was full when a caller could not wait.
+    pub dropped: AtomicU64,
 }
 
 /// The writer thread; dropping every [`AuditSink`] and calling [`AuditWriter::join`] flushes
@@ -82,6 +84,16 @@ impl AuditSink {
     /// when the writer has stopped, which the caller logs.
     pub async fn record(&self, record: AuditRecord) -> bool {
         self.sender.send(record).await.is_ok()
+    }
+
+    /// Queues a record without waiting, for callers that cannot await. A full queue loses the
+    /// record; the caller logs that, and `dropped` counts it.
+    pub fn try_record(&self, record: AuditRecord) -> bool {
+        let queued = self.sender.try_send(record).is_ok();
+        if !queued {
+            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        queued
     }
 
     pub fn stats(&self) -> &AuditStats {

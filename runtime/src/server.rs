@@ -28,14 +28,15 @@ pub fn serve(config: Config, cores: Option<usize>) -> anyhow::Result<()> {
     let credentials =
         CredentialStore::from_config(&config.credentials).map_err(anyhow::Error::msg)?;
 
-    let (storage_runtime, storage) = StorageRuntime::start(storage_config(&config))
-        .context("cannot open the storage backend")?;
+    let server_config = server_config(&config, cores)?;
+    let (storage_runtime, storage) =
+        StorageRuntime::start(storage_config(&config, server_config.cores))
+            .context("cannot open the storage backend")?;
     let bucket_tenants = ensure_configured_buckets(&config, &storage)?;
 
     let (audit, audit_writer) = crate::audit::start(&config.audit.path, config.audit.queue)
         .with_context(|| format!("cannot open audit log {}", config.audit.path.display()))?;
 
-    let server_config = server_config(&config, cores)?;
     let metrics = Arc::new(Metrics::new(server_config.cores));
     let watch = (config.policy.watch_interval_secs > 0)
         .then(|| Duration::from_secs(config.policy.watch_interval_secs));
@@ -114,7 +115,7 @@ pub fn serve(config: Config, cores: Option<usize>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn storage_config(config: &Config) -> StorageConfig {
+fn storage_config(config: &Config, cores: usize) -> StorageConfig {
     let backend = match config.storage.backend {
         BackendKind::Fs => Backend::Fs {
             root: config.storage.root.clone().unwrap_or_default(),
@@ -123,6 +124,11 @@ fn storage_config(config: &Config) -> StorageConfig {
     };
     let mut storage = StorageConfig::new(backend);
     storage.workers = config.storage.workers;
+    // Every open upload or download holds a storage job for its whole life, so the job limit
+    // must exceed what the connection limits admit, or idle uploads would starve other requests.
+    storage.max_jobs = storage
+        .max_jobs
+        .max(config.limits.max_connections_per_core * cores + 1024);
     storage.min_part_size = config.storage.min_part_size;
     storage
 }
@@ -259,5 +265,19 @@ fn wait_for_stop_signal(reloader: &mpsc::Sender<ReloadRequest>) -> anyhow::Resul
         tracing::info!(signal, "signal received");
         break;
     }
+    // A second SIGTERM or SIGINT during the drain means "stop now": the operator gave up on
+    // the requests still in flight, so the process exits without waiting for them.
+    std::thread::Builder::new()
+        .name("ironbucket-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().find(|signal| *signal != SIGHUP) {
+                tracing::warn!(
+                    signal,
+                    "second signal received: exiting without finishing requests in flight"
+                );
+                std::process::exit(1);
+            }
+        })
+        .context("cannot start the signal thread")?;
     Ok(())
 }

@@ -89,12 +89,49 @@ fn fs_operator(root: &Path) -> StorageResult<Operator> {
         )
     })?;
     let tmp_text = format!("{}/{}", root_text.trim_end_matches('/'), layout::TMP_DIR);
+    sweep_temporary_files(Path::new(&tmp_text))?;
     let builder = opendal::services::Fs::default()
         .root(root_text)
         .atomic_write_dir(&tmp_text);
     Ok(Operator::new(builder)
         .map_err(|error| StorageError::backend("start", error))?
         .finish())
+}
+
+/// Removes what writes cut by a crash left in the temporary directory. One process owns a root
+/// (see the crate docs), so at start-up no write of its own is in flight there.
+fn sweep_temporary_files(tmp: &Path) -> StorageResult<()> {
+    let entries = match std::fs::read_dir(tmp) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(sweep_error(tmp, &error)),
+    };
+    let mut removed = 0usize;
+    for entry in entries {
+        let path = entry.map_err(|error| sweep_error(tmp, &error))?.path();
+        let result = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        result.map_err(|error| sweep_error(&path, &error))?;
+        removed += 1;
+    }
+    if removed > 0 {
+        tracing::info!(storage.tmp = %tmp.display(), removed, "removed temporary files left by an earlier run");
+    }
+    Ok(())
+}
+
+fn sweep_error(path: &Path, error: &std::io::Error) -> StorageError {
+    StorageError::new(
+        ErrorKind::Internal,
+        "start",
+        format!(
+            "cannot clear temporary files in {}: {error}",
+            path.display()
+        ),
+    )
 }
 
 impl Inner {

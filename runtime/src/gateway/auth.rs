@@ -22,10 +22,12 @@ pub(super) fn authenticate(
     request: &S3Request,
 ) -> Result<Authenticated, RequestError> {
     let head = exchange.head;
+    // The router's view of the target: for an absolute-form target (`http://host/path`) that is
+    // the path alone, which is what the client signed.
     let signed = SignedRequest {
         method: head.method.as_str(),
-        raw_path: head.path(),
-        raw_query: head.query().unwrap_or(""),
+        raw_path: &request.raw_path,
+        raw_query: request.query.raw(),
         headers: &exchange.headers,
     };
     let resource = request.resource();

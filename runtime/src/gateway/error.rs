@@ -91,7 +91,23 @@ impl From<StorageError> for RequestError {
         RequestError {
             s3,
             source,
-            detail: Some(error.to_string()),
+            detail: Some(error_chain(&error)),
         }
     }
+}
+
+/// The error and each of its sources, joined with ": ", so a backend failure names its cause
+/// (`No space left on device`) in the log.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }

@@ -114,6 +114,7 @@ impl Gateway {
         exchange: &mut Exchange<'_>,
         body: &mut ironbucket_http::Body<'_>,
     ) -> Result<Response, RequestError> {
+        reject_non_utf8_headers(exchange.head)?;
         let request = self.route(exchange)?;
         exchange.route = Some(request.clone());
 
@@ -332,6 +333,42 @@ impl Gateway {
         );
     }
 
+    /// The audit record of a request the HTTP layer rejected before it was routed.
+    fn protocol_error_record(
+        &self,
+        request_id: String,
+        response: &Response,
+        code: ErrorCode,
+        conn: &ConnectionInfo,
+    ) -> AuditRecord {
+        AuditRecord {
+            time: rfc3339(SystemTime::now()),
+            request_id,
+            principal: String::new(),
+            tenant: String::new(),
+            credential: "none",
+            access_key_id: None,
+            operation: "unknown",
+            action: "",
+            bucket: None,
+            key: None,
+            decision: "none",
+            reason: "none",
+            policies: Vec::new(),
+            dry_run_policies: Vec::new(),
+            shadow_decision: None,
+            policy_digest: self.shared.policy.live.load().digest().to_owned(),
+            status: response.status,
+            error: Some(code.as_str()),
+            bytes_in: 0,
+            bytes_out: respond::body_length(response),
+            duration_us: 0,
+            client_addr: conn.peer.to_string(),
+            user_agent: None,
+            core: self.core,
+        }
+    }
+
     /// Phase 7: the audit record. Awaiting a slot keeps records from being dropped.
     async fn audit(&self, exchange: &Exchange<'_>, response: &Response, error: Option<ErrorCode>) {
         let route = exchange.route.as_ref();
@@ -431,10 +468,39 @@ impl Service for Gateway {
             501 => ErrorCode::NotImplemented,
             _ => ErrorCode::InvalidRequest,
         };
-        tracing::debug!(client.addr = %conn.peer, error = %error, "protocol error");
         let request_id = self.next_request_id();
+        tracing::info!(
+            request.id = %request_id, client.addr = %conn.peer, error = %error,
+            "malformed request rejected"
+        );
         let s3 = S3Error::with_message(code, error.to_string());
-        respond::protocol_error_response(error.status(), &s3, &request_id)
+        let response = respond::protocol_error_response(error.status(), &s3, &request_id);
+        // This path cannot await, so the record is queued without waiting.
+        let record = self.protocol_error_record(request_id, &response, code, conn);
+        if !self.shared.audit.try_record(record) {
+            tracing::error!(client.addr = %conn.peer, "audit queue full; record of a rejected request lost");
+        }
+        response
+    }
+}
+
+/// Rejects a request with a header value that is not UTF-8. The signature check and the S3
+/// layer read headers as text, so such a field would be invisible to one and could still
+/// shadow a signed field of the same name for the other.
+fn reject_non_utf8_headers(head: &RequestHead) -> Result<(), RequestError> {
+    match head
+        .headers
+        .iter()
+        .find(|header| header.value_str().is_none())
+    {
+        None => Ok(()),
+        Some(header) => Err(RequestError::client(
+            S3Error::with_message(
+                ErrorCode::InvalidArgument,
+                format!("The value of header {} is not valid UTF-8.", header.name),
+            )
+            .extra("ArgumentName", header.name.clone()),
+        )),
     }
 }
 
