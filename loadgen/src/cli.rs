@@ -12,7 +12,7 @@ use crate::workload::PayloadSigning;
 #[derive(Debug, Parser)]
 #[command(name = "ironbucket-loadgen", version)]
 pub struct Cli {
-    /// What to run.
+    /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
 }

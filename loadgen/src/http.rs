@@ -15,11 +15,11 @@ use rustls::pki_types::ServerName;
 
 use crate::content::{ContentCheck, fill_content};
 
-/// Largest response head accepted; S3 heads are well under 8 KiB.
+/// Maximum response head accepted; S3 heads are well under 8 KiB.
 pub const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 /// Size of the read buffer and of each generated body chunk that is written.
 const IO_CHUNK: usize = 64 * 1024;
-/// Most headers parsed in one response head.
+/// Maximum headers parsed in one response head.
 const MAX_HEADERS: usize = 64;
 
 /// Why an exchange failed.

@@ -15,7 +15,7 @@ use crate::stats;
 use crate::target::Target;
 use crate::workload::{Op, Workload};
 
-/// Most objects created for DELETE in one run.
+/// Maximum objects created for DELETE in one run.
 const MAX_DELETE_KEYS: u64 = 1_000_000;
 
 /// The machine a run was made on.

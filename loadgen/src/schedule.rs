@@ -9,10 +9,10 @@ use rand_distr::Distribution as _;
 use crate::error::LoadgenError;
 use crate::workload::Op;
 
-/// Most requests one schedule may hold; each costs 16 bytes, so this is 160 MiB.
+/// Maximum requests in one schedule; each costs 16 bytes, so this is 160 MiB.
 pub const MAX_SLOTS: u64 = 10_000_000;
 
-/// How intended send times are spaced.
+/// The arrival process: the spacing of intended send times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Arrival {
@@ -89,7 +89,7 @@ impl Mix {
     }
 }
 
-/// How GET, HEAD and PUT choose among the prepared keys.
+/// The key popularity distribution of GET, HEAD and PUT over the prepared keys.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 #[serde(rename_all = "lowercase", tag = "kind", content = "exponent")]
 pub enum KeyDistribution {

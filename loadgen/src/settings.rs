@@ -14,14 +14,14 @@ use crate::sign::{Credentials, Secret};
 use crate::target::{Scheme, Target};
 use crate::workload::{Op, Workload};
 
-/// Most prepared objects.
+/// Maximum prepared objects.
 pub const MAX_KEYS: u32 = 10_000_000;
-/// Largest object, part or multipart upload accepted (S3's own object limit is 5 TiB, but a
-/// load generator run that moves more than this per request is a mistake).
+/// Maximum object, part or multipart upload size. S3 allows 5 TiB, but a load generator
+/// request that moves more than this is almost certainly a typing mistake.
 pub const MAX_OBJECT_SIZE: u64 = 64 << 30;
-/// Most parts of a multipart upload, as in S3.
+/// Maximum parts of a multipart upload, as in S3.
 pub const MAX_PARTS: u32 = 10_000;
-/// Most targets in one run.
+/// Maximum targets in one run.
 pub const MAX_TARGETS: usize = 16;
 
 /// A validated workload with its mix and key distribution.

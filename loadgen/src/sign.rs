@@ -37,7 +37,7 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// How requests prove who sends them.
+/// The credentials that authenticate requests.
 #[derive(Debug, Clone)]
 pub enum Credentials {
     /// AWS Signature Version 4 with an access key.

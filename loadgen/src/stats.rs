@@ -18,7 +18,7 @@ use crate::workload::Op;
 /// A send more than this many nanoseconds after its intended time (or after its connection
 /// became free, whichever is later) is late.
 pub const LATE_THRESHOLD_NS: u64 = 100_000;
-/// Largest fraction of late sends in a valid run.
+/// Maximum fraction of late sends in a valid run.
 pub const MAX_LATE_FRACTION: f64 = 0.001;
 
 /// One finished request, with times in nanoseconds after the start of its phase.
@@ -91,7 +91,7 @@ impl Default for OpHistograms {
 impl OpHistograms {
     /// Adds the counts of `other`.
     pub fn merge(&mut self, other: &Self) {
-        // Adding auto-resizing histograms cannot fail.
+        // Every histogram here auto-resizes, so `add` never runs out of range.
         let _ = self.response.add(&other.response);
         let _ = self.service.add(&other.service);
         let _ = self.ttfb.add(&other.ttfb);
@@ -268,6 +268,7 @@ impl PhaseRecorder {
         if sample.due_ns < self.warmup_ns {
             return;
         }
+
         self.recorded += 1;
         self.last_done_ns = self.last_done_ns.max(sample.done_ns);
         let lag_ns = sample.sent_ns.saturating_sub(sample.ready_ns);
@@ -278,6 +279,7 @@ impl PhaseRecorder {
         if sample.queued {
             self.queued += 1;
         }
+
         let mut response_us = sample.done_ns.saturating_sub(sample.due_ns) / 1000;
         let mut service_us = sample.done_ns.saturating_sub(sample.sent_ns) / 1000;
         let entry = self.ops.entry(sample.op).or_default();
@@ -299,8 +301,10 @@ impl PhaseRecorder {
                 response_us = response_us.max(queueing_us + self.timeout_us);
             }
         }
+
         record(&mut entry.response, response_us);
         record(&mut entry.service, service_us);
+
         if self.interval_log.is_some() {
             let second = sample.done_ns / 1_000_000_000;
             let interval = self.intervals.entry(second).or_default();

@@ -1,5 +1,5 @@
 //! The `sweep` command: finds each target's saturation rate in closed loop, then measures
-//! latency in open loop at fractions of it (10, 25, 50, 75 and 90 % by default), and plots
+//! latency in open loop at fractions of it (10, 25, 50, 75 and 90 % by default). It plots
 //! the percentiles against the achieved rate as an SVG file.
 
 use std::fmt::Write as _;
@@ -70,6 +70,7 @@ pub fn run(args: &SweepArgs) -> Result<u8, LoadgenError> {
             "each level must be a percentage in (0, 100]",
         ));
     }
+
     let mut settings = settings::workload(&args.workload)?;
     if settings.mix.contains(Op::Delete) {
         return Err(LoadgenError::invalid(
@@ -78,6 +79,7 @@ pub fn run(args: &SweepArgs) -> Result<u8, LoadgenError> {
         ));
     }
     settings.workload.delete_keys = 0;
+
     let targets = settings::targets(&args.targets)?;
     for (target, connector) in &targets {
         if target.prepare {
@@ -91,6 +93,7 @@ pub fn run(args: &SweepArgs) -> Result<u8, LoadgenError> {
             )?;
         }
     }
+
     let phase_length = args.duration + args.warmup;
     let mut sweeps = Vec::new();
     let mut top_levels = Vec::new();
@@ -108,6 +111,7 @@ pub fn run(args: &SweepArgs) -> Result<u8, LoadgenError> {
             },
             format!("{} saturation", target.name),
         ))?;
+
         let saturation = report::phase_result(&target.name, 0, None, &saturation);
         report::print_phase(&saturation, 1);
         let saturation_rate = saturation.all.rate;
@@ -117,6 +121,7 @@ pub fn run(args: &SweepArgs) -> Result<u8, LoadgenError> {
                 message: "no request succeeded in the saturation phase".to_owned(),
             });
         }
+
         let mut levels = Vec::new();
         let mut top = None;
         for (index, percent) in args.levels.iter().enumerate() {
@@ -160,6 +165,7 @@ pub fn run(args: &SweepArgs) -> Result<u8, LoadgenError> {
                 result,
             });
         }
+
         if let Some((_, totals, result)) = top {
             top_levels.push(totals.finish(&target.name, &target.url, vec![result]));
         }
@@ -170,12 +176,14 @@ pub fn run(args: &SweepArgs) -> Result<u8, LoadgenError> {
             levels,
         });
     }
+
     print_sweep(&sweeps);
     let gate_results = report::evaluate_gates(&gates, &top_levels);
     report::print_gates(&gate_results);
     if let Some(path) = &args.svg {
         write_file(path, render_svg(&sweeps).as_bytes())?;
     }
+
     let valid = top_levels
         .iter()
         .all(|target: &TargetResult| target.repetitions.iter().all(|phase| phase.valid));

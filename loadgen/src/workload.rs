@@ -10,7 +10,7 @@ use crate::content::{ContentCheck, content_seed, fill_content};
 use crate::http::{Body, BodySink, Connection, Connector, HttpError};
 use crate::sign::{Authenticator, Credentials, EMPTY_SHA256};
 
-/// Largest XML response body read (LIST and multipart documents).
+/// Maximum XML response body read (LIST and multipart documents).
 const MAX_XML_BODY: usize = 16 * 1024 * 1024;
 
 /// An S3 operation of the workload mix.
@@ -65,7 +65,7 @@ impl Op {
     }
 }
 
-/// How PUT and UploadPart bodies are declared in `x-amz-content-sha256`.
+/// The `x-amz-content-sha256` value declared for PUT and UploadPart bodies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PayloadSigning {
@@ -75,7 +75,7 @@ pub enum PayloadSigning {
     Unsigned,
 }
 
-/// What the workload reads and writes, shared by all connection threads.
+/// The objects and credentials of a workload, shared by all connection threads.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Workload {
     /// Bucket name.
@@ -118,7 +118,7 @@ impl Workload {
     }
 }
 
-/// How one operation ended, with its response timestamps.
+/// The outcome of one operation, with its response timestamps.
 #[derive(Debug, Clone)]
 pub struct OpOutcome {
     /// `None` on success, else the error kind it is counted under (`timeout`, `status_404`,
@@ -348,12 +348,14 @@ impl<'a> Client<'a> {
         )?;
         *first_byte = Some(exchange.first_byte);
         expect_status(exchange.head.status, &[200])?;
+
         let (root, upload_id) = xml_root_and_field(&document, "UploadId")?;
         let upload_id = match upload_id {
             Some(id) if root == "InitiateMultipartUploadResult" && !id.is_empty() => id,
             _ => return Err(("xml".to_owned(), "no UploadId".to_owned())),
         };
         let upload_id = encode_query_value(&upload_id);
+
         let seed = content_seed(&name);
         let mut completion = String::from("<CompleteMultipartUpload>");
         let mut never = || {};
@@ -391,6 +393,7 @@ impl<'a> Client<'a> {
                 escape_xml(&etag)
             );
         }
+
         completion.push_str("</CompleteMultipartUpload>");
         document.clear();
         let exchange = self.send(

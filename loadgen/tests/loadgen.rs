@@ -1,5 +1,5 @@
 //! End-to-end tests of `ironbucket-loadgen`: the real binary against its own null server and
-//! against small servers that are slow, or answer with wrong bodies or errors.
+//! against small servers that are slow, or respond with wrong bodies or errors.
 //!
 //! Timing bounds are generous on purpose: the tests share two cores with other builds, so
 //! they check that a measurement lands in the right range, not that it is tight.
@@ -53,6 +53,7 @@ fn schedule_accuracy_against_null_server() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let json = temp_path(&dir, "run.json");
     let url = server.url();
+
     let output = loadgen(&run_args(
         &url,
         &json,
@@ -67,6 +68,7 @@ fn schedule_accuracy_against_null_server() {
         ],
     ));
     assert_eq!(exit_code(&output), 0, "{}", describe(&output));
+
     let report = read_json(json.as_ref());
     let phase = first_phase(&report);
     assert_eq!(phase["requests"], 1000);
@@ -83,6 +85,7 @@ fn synthetic_delay_sets_percentiles() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let json = temp_path(&dir, "run.json");
     let url = server.url();
+
     let output = loadgen(&run_args(
         &url,
         &json,
@@ -97,6 +100,7 @@ fn synthetic_delay_sets_percentiles() {
         ],
     ));
     assert_eq!(exit_code(&output), 0, "{}", describe(&output));
+
     let report = read_json(json.as_ref());
     let response = &op_result(first_phase(&report), "get")["response"];
     let p50 = number(&response["p50_us"]);
@@ -116,6 +120,7 @@ fn queueing_delay_reaches_response_time() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let json = temp_path(&dir, "run.json");
     let url = server.url();
+
     let output = loadgen(&run_args(
         &url,
         &json,
@@ -130,6 +135,7 @@ fn queueing_delay_reaches_response_time() {
         ],
     ));
     assert_eq!(exit_code(&output), 0, "{}", describe(&output));
+
     let report = read_json(json.as_ref());
     let phase = first_phase(&report);
     let get = op_result(phase, "get");
@@ -178,8 +184,10 @@ fn late_sends_invalidate_run() {
         "--connections",
         "2",
     ];
+
     let output = loadgen(&args);
     assert_eq!(exit_code(&output), 3, "{}", describe(&output));
+
     let report = read_json(json.as_ref());
     let phase = first_phase(&report);
     assert!(
@@ -218,6 +226,7 @@ fn allow_late_keeps_exit_zero() {
         "2",
         "--allow-late",
     ];
+
     let output = loadgen(&args);
     assert_eq!(exit_code(&output), 0, "{}", describe(&output));
 }
@@ -228,6 +237,7 @@ fn passing_gates_exit_zero() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let json = temp_path(&dir, "run.json");
     let url = server.url();
+
     let output = loadgen(&run_args(
         &url,
         &json,
@@ -246,6 +256,7 @@ fn passing_gates_exit_zero() {
         ],
     ));
     assert_eq!(exit_code(&output), 0, "{}", describe(&output));
+
     let report = read_json(json.as_ref());
     assert_eq!(report["gates"].as_array().map(Vec::len), Some(3));
     assert!(
@@ -263,6 +274,7 @@ fn failing_gate_exits_one() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let json = temp_path(&dir, "run.json");
     let url = server.url();
+
     let output = loadgen(&run_args(
         &url,
         &json,
@@ -286,6 +298,7 @@ fn gate_on_missing_op_fails() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let json = temp_path(&dir, "run.json");
     let url = server.url();
+
     let output = loadgen(&run_args(
         &url,
         &json,
@@ -329,7 +342,7 @@ fn wrong_body(_head: &str) -> Vec<u8> {
     response
 }
 
-/// Answers a GET of `/loadgen/KEY` with the content the generator expects for KEY.
+/// Returns, for a GET of `/loadgen/KEY`, a response with the content expected for KEY.
 fn right_body(head: &str) -> Vec<u8> {
     let path = head.split_whitespace().nth(1).unwrap_or("/");
     let key = path.trim_start_matches("/loadgen/");
@@ -377,6 +390,7 @@ fn wrong_get_body_detected() {
     let json = temp_path(&dir, "run.json");
     let output = run_against_scripted(wrong_body, &json);
     assert_eq!(exit_code(&output), 1, "{}", describe(&output));
+
     let report = read_json(json.as_ref());
     let get = op_result(first_phase(&report), "get");
     assert_eq!(get["ok"], 0);
@@ -389,6 +403,7 @@ fn right_get_body_accepted() {
     let json = temp_path(&dir, "run.json");
     let output = run_against_scripted(right_body, &json);
     assert_eq!(exit_code(&output), 0, "{}", describe(&output));
+
     let report = read_json(json.as_ref());
     assert_eq!(op_result(first_phase(&report), "get")["ok"], 100);
 }
@@ -399,6 +414,7 @@ fn error_recorded_at_timeout() {
     let json = temp_path(&dir, "run.json");
     let output = run_against_scripted(server_error, &json);
     assert_eq!(exit_code(&output), 1, "{}", describe(&output));
+
     let report = read_json(json.as_ref());
     let get = op_result(first_phase(&report), "get");
     assert_eq!(get["errors"]["status_500"], 100);
@@ -417,6 +433,7 @@ fn interval_log_parses_back() {
     let json = temp_path(&dir, "run.json");
     let log = temp_path(&dir, "run.hlog");
     let url = server.url();
+
     let output = loadgen(&run_args(
         &url,
         &json,
@@ -431,6 +448,7 @@ fn interval_log_parses_back() {
         ],
     ));
     assert_eq!(exit_code(&output), 0, "{}", describe(&output));
+
     let text = std::fs::read(&log).expect("read the interval log");
     let mut deserializer = Deserializer::new();
     let mut intervals = 0;
@@ -508,8 +526,10 @@ fn two_targets_report_ratios() {
         "2",
         "--allow-late",
     ];
+
     let output = loadgen(&args);
     assert_eq!(exit_code(&output), 0, "{}", describe(&output));
+
     let report = read_json(json.as_ref());
     let ratio = report["ratios"]
         .as_array()
@@ -533,6 +553,7 @@ fn closed_loop_full_mix() {
     let json = temp_path(&dir, "run.json");
     let url = server.url();
     let spec = format!("name=null,url={url},pid={}", server.pid());
+
     let output = loadgen(&[
         "run",
         "--target",
@@ -556,6 +577,7 @@ fn closed_loop_full_mix() {
         "all.error_rate<=0",
     ]);
     assert_eq!(exit_code(&output), 0, "{}", describe(&output));
+
     let report = read_json(json.as_ref());
     let phase = first_phase(&report);
     assert_eq!(phase["ops"].as_array().map(Vec::len), Some(6));
@@ -572,6 +594,7 @@ fn bearer_token_sent() {
         format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n").into_bytes()
     }
     let url = scripted_server(echo_authorization);
+
     let output = loadgen(&[
         "run",
         "--target",

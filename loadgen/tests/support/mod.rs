@@ -92,8 +92,8 @@ pub fn describe(output: &Output) -> String {
     )
 }
 
-/// Starts a server on a free loopback port that answers every request with `respond`'s
-/// output for the request head, on one thread per connection, for as long as the test runs.
+/// Starts a server on a free loopback port that sends `respond`'s output for each request
+/// head, on one thread per connection, for as long as the test runs.
 pub fn scripted_server(respond: fn(&str) -> Vec<u8>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     let address = listener.local_addr().expect("local address").to_string();
