@@ -523,7 +523,16 @@ async fn pump_body(
     while let Some(item) = stream.next().await {
         match item {
             Ok(bytes) => {
-                for chunk in rechunker.push(bytes) {
+                // Each chunk gets an allocation of its own: a slice would keep the backend's
+                // whole read buffer (a pooled allocation of up to 2 MiB for fs) alive for as
+                // long as a slow client leaves it in the window. The copy costs far less than
+                // the hops around it.
+                let chunks: Vec<Bytes> = rechunker
+                    .push(bytes)
+                    .iter()
+                    .map(|chunk| Bytes::copy_from_slice(chunk))
+                    .collect();
+                for chunk in chunks {
                     if body.send(Ok(chunk)).await.is_err() {
                         return;
                     }

@@ -139,7 +139,13 @@ impl SegmentReader {
                 let Some(segment) = self.segments.pop_front() else {
                     return Ok(());
                 };
-                let stream = open_segment(&self.inner.op, self.operation, &segment).await?;
+                let stream = open_segment(
+                    &self.inner.op,
+                    self.operation,
+                    &segment,
+                    self.inner.chunk_size,
+                )
+                .await?;
                 self.current = Some((stream, segment.len));
             }
             let Some((stream, remaining)) = self.current.as_mut() else {
@@ -192,6 +198,7 @@ async fn open_segment(
     op: &opendal::Operator,
     operation: &'static str,
     segment: &Segment,
+    chunk_size: usize,
 ) -> Result<BufferStream, ReadError> {
     let read_error = |error: opendal::Error| {
         if error.kind() == opendal::ErrorKind::NotFound {
@@ -200,8 +207,11 @@ async fn open_segment(
             ReadError::Failed(StorageError::backend(operation, error))
         }
     };
+    // Reads of `chunk_size` keep each buffer OpenDAL hands back small; its fs service would
+    // otherwise read 2 MiB at a time, and the body window holds slices of those buffers.
     let reader = op
-        .reader(&layout::blob(&segment.id))
+        .reader_with(&layout::blob(&segment.id))
+        .chunk(chunk_size)
         .await
         .map_err(read_error)?;
     reader

@@ -599,9 +599,13 @@ impl Drop for CountGuard<'_> {
     }
 }
 
-fn count(counter: &Cell<usize>) -> CountGuard<'_> {
-    counter.set(counter.get() + 1);
+/// Takes over a count that `accept_loop` already added, to give it back when the task ends.
+fn counted(counter: &Cell<usize>) -> CountGuard<'_> {
     CountGuard { counter }
+}
+
+fn increment(counter: &Cell<usize>) {
+    counter.set(counter.get() + 1);
 }
 
 async fn accept_loop<S: Service>(
@@ -633,6 +637,15 @@ async fn accept_loop<S: Service>(
                     debug!(core, client.addr = %peer, "connection limit reached, closing new connection");
                     continue;
                 }
+                // Counted here, before the task first runs: a driver that accepts a whole
+                // backlog without yielding (epoll) would otherwise see no connection as open
+                // and admit the burst past the limit.
+                increment(&state.active);
+                increment(if busy {
+                    &state.rejecting
+                } else {
+                    &state.serving
+                });
                 rt::spawn(connection_task(
                     stream,
                     tls.clone(),
@@ -668,8 +681,8 @@ async fn connection_task<S: Service>(
     state: Rc<CoreState>,
     service: Rc<S>,
 ) {
-    let _active = count(&state.active);
-    let _slot = count(if busy {
+    let _active = counted(&state.active);
+    let _slot = counted(if busy {
         &state.rejecting
     } else {
         &state.serving

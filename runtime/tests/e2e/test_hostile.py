@@ -838,21 +838,7 @@ def test_idle_connections_time_out(fresh_gateway, driver):
     assert closed, "idle connections outlived the 2 s head timeout"
 
 
-@pytest.mark.parametrize(
-    "driver",
-    [
-        "io_uring",
-        pytest.param(
-            "epoll",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the connection limit counts a connection only when its spawned task first runs, "
-                "and the epoll driver accepts a whole backlog without yielding, so a burst is never "
-                "checked against max_connections_per_core",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_connection_limit_holds_for_burst(fresh_gateway, driver):
     limit = 100
     gateway = fresh_gateway(driver, f"[limits]\nhead_timeout_ms = 5000\nmax_connections_per_core = {limit}\n")
@@ -931,12 +917,6 @@ def test_never_read_download_closed(fresh_gateway, bucket_name, driver):
     assert received < size, "the server never gave up on a client that stopped reading"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a stalled GET pins about 6 MiB (OpenDAL's 2 MiB fs read buffers stay referenced by the "
-    "128 KiB slices in the body window and in pump_body), three times the 2 MiB window, and "
-    "nothing caps the number of such streams",
-)
 def test_stalled_downloads_memory_bounded(fresh_gateway, bucket_name):
     streams = 30
     gateway = fresh_gateway()
