@@ -167,23 +167,58 @@ pub(crate) fn report_shadowed_allows(
                 .map(move |policy| (document, policy))
         })
         .collect();
-    let denies: Vec<&(&PolicyDocument, &Policy)> = policies
+    let denies: Vec<Shadow<'_>> = policies
         .iter()
         .filter(|(_, policy)| {
             policy.effect == Effect::Deny
                 && policy.mode == Mode::Enforce
                 && policy.conditions.is_empty()
         })
+        .map(|(document, policy)| Shadow {
+            document,
+            policy,
+            actions: action_union(policy),
+        })
         .collect();
     if denies.is_empty() {
         return;
     }
+    // Denies by the selector values they name, so that each Allow is compared only with the
+    // denies that can cover its first selector, not with every Deny of a large set.
+    let mut by_selector: HashMap<(PrincipalType, &str), Vec<usize>> = HashMap::new();
+    let mut for_everyone = Vec::new();
+    for (index, deny) in denies.iter().enumerate() {
+        for selector in &deny.policy.principals {
+            if selector.principal_type == PrincipalType::Any {
+                for_everyone.push(index);
+            }
+            for value in &selector.values {
+                by_selector
+                    .entry((selector.principal_type, value.as_str()))
+                    .or_default()
+                    .push(index);
+            }
+        }
+    }
+
     for (document, allow) in policies
         .iter()
         .filter(|(_, policy)| policy.effect == Effect::Allow)
     {
-        let Some((deny_document, deny)) = denies.iter().find(|(_, deny)| shadows(deny, allow))
-        else {
+        let Some(first) = allow.principals.first() else {
+            continue;
+        };
+        let named = first
+            .values
+            .first()
+            .and_then(|value| by_selector.get(&(first.principal_type, value.as_str())));
+        let allow_actions = action_union(allow);
+        let shadow = for_everyone
+            .iter()
+            .chain(named.into_iter().flatten())
+            .map(|index| &denies[*index])
+            .find(|deny| shadows(deny, allow, &allow_actions));
+        let Some(deny) = shadow else {
             continue;
         };
         diagnostics.push(Diagnostic::new(
@@ -193,27 +228,40 @@ pub(crate) fn report_shadowed_allows(
             format!(
                 "Allow policy \"{}\" can never allow a request: Deny policy \"{}\" at {}:{} \
                  matches every request it matches; remove the Allow, or narrow the Deny",
-                allow.id, deny.id, deny_document.file, deny.position
+                allow.id, deny.policy.id, deny.document.file, deny.policy.position
             ),
         ));
     }
 }
 
-fn shadows(deny: &Policy, allow: &Policy) -> bool {
-    let principals = allow.principals.iter().all(|selector| {
-        deny.principals
-            .iter()
-            .any(|cover| selector_covers(cover, selector))
-    });
-    let actions = action_union(allow)
+/// An enforced, unconditional Deny that may shadow Allow policies.
+struct Shadow<'d> {
+    document: &'d PolicyDocument,
+    policy: &'d Policy,
+    actions: ActionSet,
+}
+
+fn shadows(deny: &Shadow<'_>, allow: &Policy, allow_actions: &ActionSet) -> bool {
+    let actions = allow_actions
         .iter()
-        .all(|action| action_union(deny).contains(action));
-    let resources = allow.resources.iter().all(|resource| {
-        deny.resources
-            .iter()
-            .any(|cover| pattern_covers(&cover.pattern, &resource.pattern))
-    });
-    principals && actions && resources
+        .all(|action| deny.actions.contains(action));
+    let principals = || {
+        allow.principals.iter().all(|selector| {
+            deny.policy
+                .principals
+                .iter()
+                .any(|cover| selector_covers(cover, selector))
+        })
+    };
+    let resources = || {
+        allow.resources.iter().all(|resource| {
+            deny.policy
+                .resources
+                .iter()
+                .any(|cover| pattern_covers(&cover.pattern, &resource.pattern))
+        })
+    };
+    actions && principals() && resources()
 }
 
 fn selector_covers(cover: &PrincipalSelector, selector: &PrincipalSelector) -> bool {

@@ -4,11 +4,12 @@
 //! A decision runs four steps:
 //!
 //! 1. Principal: the principal's user id, tenant, roles and groups are looked up in one hash
-//!    map per principal type, each value mapping to the policies that name it. The union of
-//!    those lists and of the policies with principal type `*` is a bit set of candidates.
-//! 2. Action: each action has a bit set of the policies whose action patterns cover it, and
-//!    the candidates are intersected with it. Action wildcards were expanded at compile time,
-//!    so no action pattern is matched per request.
+//!    map per principal type, each value mapping to the policies that name it. Those lists
+//!    and the list of policies with principal type `*` are the possible candidates.
+//! 2. Action: each entry of those lists carries the bit set of its policy's actions, so the
+//!    action check reads memory the lookup already brought into the cache, and the entries
+//!    that pass become [`candidates::Candidates`], a short sorted list. Action wildcards were
+//!    expanded at compile time, so no action pattern is matched per request.
 //! 3. Resource: patterns whose bucket name has no wildcard are grouped by bucket, and the
 //!    request's bucket selects one group by hash lookup. Within a group, and among the other
 //!    patterns, a [`prefix::PrefixIndex`] finds with one binary search every pattern whose
@@ -16,30 +17,33 @@
 //! 4. Conditions: the typed predicates of the surviving policies are evaluated, and the
 //!    matches are combined: an enforced Deny wins, then an enforced Allow, else deny.
 
-mod bitset;
+mod candidates;
 mod prefix;
 mod resource;
 
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
-use crate::action::ACTION_COUNT;
+use crate::action::{Action, ActionSet};
 use crate::condition::Predicate;
 use crate::decision::{Decision, Match, combine};
 use crate::document::{Effect, Mode, PolicyDocument, PrincipalType};
 use crate::parse::SourceFile;
 use crate::request::{Principal, Request};
 
-use bitset::PolicySet;
+use candidates::Candidates;
 use resource::ResourceIndex;
+
+/// Matched policy indices of one decision; a typical decision matches a few, inline.
+pub(crate) type Matches = smallvec::SmallVec<[u32; 16]>;
 
 /// A compiled, immutable policy set that decides authorization requests.
 #[derive(Clone, Debug)]
 pub struct DecisionTable {
     policies: Vec<CompiledPolicy>,
-    by_action: Vec<PolicySet>,
     principals: PrincipalIndex,
     resources: ResourceIndex,
     digest: String,
@@ -55,23 +59,29 @@ struct CompiledPolicy {
     conditions: Box<[Predicate]>,
 }
 
+/// One policy in a principal list, with the actions it covers.
+#[derive(Clone, Copy, Debug)]
+struct Posting {
+    policy: u32,
+    actions: ActionSet,
+}
+
+type Postings = FxHashMap<CompactString, Vec<Posting>>;
+
 /// Policy lists keyed by principal attribute value, one map per principal type. The keys are
 /// the interned values of the policy set.
 #[derive(Clone, Debug, Default)]
 struct PrincipalIndex {
-    any: PolicySet,
-    roles: FxHashMap<Box<str>, Vec<u32>>,
-    users: FxHashMap<Box<str>, Vec<u32>>,
-    groups: FxHashMap<Box<str>, Vec<u32>>,
-    service_accounts: FxHashMap<Box<str>, Vec<u32>>,
-    tenants: FxHashMap<Box<str>, Vec<u32>>,
+    any: Vec<Posting>,
+    roles: Postings,
+    users: Postings,
+    groups: Postings,
+    service_accounts: Postings,
+    tenants: Postings,
 }
 
 impl PrincipalIndex {
-    fn map_mut(
-        &mut self,
-        principal_type: PrincipalType,
-    ) -> Option<&mut FxHashMap<Box<str>, Vec<u32>>> {
+    fn map_mut(&mut self, principal_type: PrincipalType) -> Option<&mut Postings> {
         match principal_type {
             PrincipalType::Role => Some(&mut self.roles),
             PrincipalType::User => Some(&mut self.users),
@@ -82,14 +92,21 @@ impl PrincipalIndex {
         }
     }
 
-    /// Returns the policies whose principal selectors match `principal`.
-    fn candidates(&self, principal: &Principal) -> PolicySet {
-        let mut candidates = self.any.clone();
-        let mut add = |map: &FxHashMap<Box<str>, Vec<u32>>, value: &str| {
-            if let Some(policies) = map.get(value) {
-                for policy in policies {
-                    candidates.insert(*policy);
+    /// Returns the policies whose principal selectors match `principal` and whose actions
+    /// include `action`.
+    fn candidates(&self, principal: &Principal, action: Action) -> Candidates {
+        let mut candidates = Candidates::default();
+        let mut add_list = |postings: &[Posting]| {
+            for posting in postings {
+                if posting.actions.contains(action) {
+                    candidates.push(posting.policy);
                 }
+            }
+        };
+        add_list(&self.any);
+        let mut add = |map: &Postings, value: &str| {
+            if let Some(policies) = map.get(value) {
+                add_list(policies);
             }
         };
         add(&self.users, &principal.user_id);
@@ -103,6 +120,7 @@ impl PrincipalIndex {
         for group in &principal.groups {
             add(&self.groups, group);
         }
+        candidates.finish();
         candidates
     }
 }
@@ -124,31 +142,32 @@ impl DecisionTable {
             .map(|document| document.policies.len())
             .sum::<usize>();
         let mut policies = Vec::with_capacity(policy_count);
-        let mut by_action = vec![PolicySet::with_capacity(policy_count); ACTION_COUNT];
-        let mut principals = PrincipalIndex {
-            any: PolicySet::with_capacity(policy_count),
-            ..PrincipalIndex::default()
-        };
+        let mut principals = PrincipalIndex::default();
         let mut resource_patterns: Vec<(u32, &str)> = Vec::new();
 
         for policy in documents.iter().flat_map(|document| &document.policies) {
             let index = u32::try_from(policies.len())
                 .expect("the parser rejects sets with more than MAX_POLICIES policies");
 
+            let mut actions = ActionSet::empty();
             for pattern in &policy.actions {
-                for action in pattern.actions.iter() {
-                    by_action[action.index()].insert(index);
-                }
+                actions.union_with(&pattern.actions);
             }
+            let posting = Posting {
+                policy: index,
+                actions,
+            };
+            let push = |list: &mut Vec<Posting>| {
+                if list.last().is_none_or(|last| last.policy != index) {
+                    list.push(posting);
+                }
+            };
             for selector in &policy.principals {
                 match principals.map_mut(selector.principal_type) {
-                    None => principals.any.insert(index),
+                    None => push(&mut principals.any),
                     Some(map) => {
                         for value in &selector.values {
-                            let list = map.entry(Box::from(value.as_str())).or_default();
-                            if list.last() != Some(&index) {
-                                list.push(index);
-                            }
+                            push(map.entry(CompactString::from(value.as_str())).or_default());
                         }
                     }
                 }
@@ -175,7 +194,6 @@ impl DecisionTable {
 
         DecisionTable {
             policies,
-            by_action,
             principals,
             resources: ResourceIndex::build(resource_patterns),
             digest: digest_sources(sources),
@@ -187,13 +205,14 @@ impl DecisionTable {
         if self.policies.is_empty() {
             return Decision::no_match();
         }
-        let mut candidates = self.principals.candidates(request.principal);
-        candidates.intersect_with(&self.by_action[request.action.index()]);
+        let candidates = self
+            .principals
+            .candidates(request.principal, request.action);
         if candidates.is_empty() {
             return Decision::no_match();
         }
 
-        let mut matched = Vec::new();
+        let mut matched = Matches::new();
         self.resources.collect_matches(
             request.resource,
             request.principal,

@@ -2,6 +2,7 @@
 //! without wildcards, so that a decision searches only the patterns of the request's bucket
 //! and the few patterns whose bucket part has a wildcard.
 
+use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
 use crate::document::S3_ARN_PREFIX;
@@ -9,7 +10,8 @@ use crate::glob::has_wildcard;
 use crate::request::Principal;
 use crate::template::has_variables;
 
-use super::bitset::PolicySet;
+use super::Matches;
+use super::candidates::Candidates;
 use super::prefix::PrefixIndex;
 
 /// Resource patterns of every policy.
@@ -17,7 +19,7 @@ use super::prefix::PrefixIndex;
 pub(crate) struct ResourceIndex {
     /// Patterns with a literal bucket, keyed by bucket name. Each index contains the part of the
     /// pattern after the bucket name: empty for the bucket itself, `/...` for its objects.
-    by_bucket: FxHashMap<Box<str>, PrefixIndex>,
+    by_bucket: FxHashMap<CompactString, PrefixIndex>,
     /// Every other pattern, in full: `*`, and patterns with a wildcard in the bucket name.
     other: PrefixIndex,
 }
@@ -38,7 +40,9 @@ impl ResourceIndex {
         ResourceIndex {
             by_bucket: by_bucket
                 .into_iter()
-                .map(|(bucket, patterns)| (Box::from(bucket), PrefixIndex::build(patterns)))
+                .map(|(bucket, patterns)| {
+                    (CompactString::from(bucket), PrefixIndex::build(patterns))
+                })
                 .collect(),
             other: PrefixIndex::build(other),
         }
@@ -50,8 +54,8 @@ impl ResourceIndex {
         &self,
         resource: &str,
         principal: &Principal,
-        candidates: &PolicySet,
-        matched: &mut Vec<u32>,
+        candidates: &Candidates,
+        matched: &mut Matches,
     ) {
         if let Some((bucket, rest)) = split_bucket(resource)
             && let Some(index) = self.by_bucket.get(bucket)
@@ -76,15 +80,12 @@ mod tests {
     use super::*;
 
     fn matches(index: &ResourceIndex, resource: &str, policies: usize) -> Vec<u32> {
-        let mut candidates = PolicySet::with_capacity(policies);
-        for policy in 0..policies {
-            candidates.insert(policy as u32);
-        }
-        let mut matched = Vec::new();
+        let candidates: Candidates = (0..policies as u32).collect();
+        let mut matched = Matches::new();
         index.collect_matches(resource, &Principal::default(), &candidates, &mut matched);
         matched.sort_unstable();
         matched.dedup();
-        matched
+        matched.to_vec()
     }
 
     #[test]
