@@ -37,6 +37,9 @@ pub enum HttpError {
     /// A read or write failed.
     #[error("I/O failed: {0}")]
     Io(io::Error),
+    /// The TLS handshake or record layer failed, for example on an untrusted certificate.
+    #[error("TLS failed: {0}")]
+    Tls(String),
     /// The response was not valid HTTP/1.1.
     #[error("invalid response: {0}")]
     Protocol(String),
@@ -50,11 +53,19 @@ impl HttpError {
             Self::Connect(_) => "connect",
             Self::Closed => "closed",
             Self::Io(_) => "io",
+            Self::Tls(_) => "tls",
             Self::Protocol(_) => "protocol",
         }
     }
 
     fn from_io(error: io::Error) -> Self {
+        // rustls reports its own failures through the stream as I/O errors that wrap them.
+        if let Some(tls) = error
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Self::Tls(tls.to_string());
+        }
         match error.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Self::Timeout,
             io::ErrorKind::UnexpectedEof

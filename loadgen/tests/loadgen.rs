@@ -615,3 +615,58 @@ fn bearer_token_sent() {
     ]);
     assert_eq!(exit_code(&output), 0, "{}", describe(&output));
 }
+
+fn empty_ok(_head: &str) -> Vec<u8> {
+    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_vec()
+}
+
+#[test]
+fn https_target_with_ca_file() {
+    let server = support::tls_server(empty_ok);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let json = temp_path(&dir, "run.json");
+    let ca_file = server.ca_file.to_string_lossy().into_owned();
+    let output = loadgen(&run_args(
+        &server.url,
+        &json,
+        &[
+            "--ca-file",
+            &ca_file,
+            "--rate",
+            "50",
+            "--duration",
+            "1s",
+            "--allow-late",
+            "--assert",
+            "all.error_rate<=0",
+        ],
+    ));
+    assert_eq!(exit_code(&output), 0, "{}", describe(&output));
+}
+
+#[test]
+fn https_untrusted_certificate_fails() {
+    let server = support::tls_server(empty_ok);
+    let other = support::tls_server(empty_ok);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let json = temp_path(&dir, "run.json");
+    let wrong_ca = other.ca_file.to_string_lossy().into_owned();
+    let output = loadgen(&run_args(
+        &server.url,
+        &json,
+        &[
+            "--ca-file",
+            &wrong_ca,
+            "--rate",
+            "20",
+            "--duration",
+            "1s",
+            "--allow-late",
+        ],
+    ));
+    assert_eq!(exit_code(&output), 0, "{}", describe(&output));
+    let report = read_json(json.as_ref());
+    let get = op_result(first_phase(&report), "get");
+    assert_eq!(get["ok"], 0);
+    assert_eq!(get["errors"]["tls"], get["requests"]);
+}

@@ -4,9 +4,10 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
 
 /// Path of the binary under test.
 pub const BINARY: &str = env!("CARGO_BIN_EXE_ironbucket-loadgen");
@@ -106,7 +107,7 @@ pub fn scripted_server(respond: fn(&str) -> Vec<u8>) -> String {
     format!("http://{address}")
 }
 
-fn serve_scripted(mut stream: TcpStream, respond: fn(&str) -> Vec<u8>) {
+fn serve_scripted(mut stream: impl std::io::Read + std::io::Write, respond: fn(&str) -> Vec<u8>) {
     let mut buffer = Vec::new();
     let mut chunk = [0_u8; 4096];
     loop {
@@ -138,5 +139,53 @@ fn serve_scripted(mut stream: TcpStream, respond: fn(&str) -> Vec<u8>) {
         if stream.write_all(&respond(&head)).is_err() {
             return;
         }
+    }
+}
+
+/// A TLS server started by [`tls_server`], with the PEM file of its self-signed certificate.
+pub struct TlsServer {
+    /// `https://localhost:PORT`.
+    pub url: String,
+    /// PEM file of the certificate, which is its own CA.
+    pub ca_file: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts an HTTPS server on a free loopback port with a self-signed certificate for
+/// `localhost`, sending `respond`'s output for each request head.
+pub fn tls_server(respond: fn(&str) -> Vec<u8>) -> TlsServer {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
+        .expect("generate a certificate");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, certified.cert.pem()).expect("write the certificate");
+    let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der())
+        .expect("valid private key");
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .expect("server certificate");
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("local address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let Ok(connection) = rustls::ServerConnection::new(config) else {
+                    return;
+                };
+                serve_scripted(rustls::StreamOwned::new(connection, stream), respond);
+            });
+        }
+    });
+    TlsServer {
+        url: format!("https://localhost:{port}"),
+        ca_file,
+        _dir: dir,
     }
 }
