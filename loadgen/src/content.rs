@@ -29,7 +29,7 @@ pub fn fill_content(seed: u64, offset: u64, out: &mut [u8]) {
     let mut position = offset;
     let mut rest = out;
     // Bytes up to the next word boundary, one at a time.
-    while position % 8 != 0 && !rest.is_empty() {
+    while !position.is_multiple_of(8) && !rest.is_empty() {
         rest[0] = content_word(seed, position / 8).to_le_bytes()[(position % 8) as usize];
         rest = &mut rest[1..];
         position += 1;
@@ -53,7 +53,7 @@ pub fn fill_content(seed: u64, offset: u64, out: &mut [u8]) {
 fn first_difference(seed: u64, offset: u64, data: &[u8]) -> Option<usize> {
     let mut position = offset;
     let mut checked = 0;
-    while position % 8 != 0 && checked < data.len() {
+    while !position.is_multiple_of(8) && checked < data.len() {
         let expected = content_word(seed, position / 8).to_le_bytes()[(position % 8) as usize];
         if data[checked] != expected {
             return Some(checked);
@@ -110,10 +110,11 @@ impl ContentCheck {
 
     /// Checks the next `data` bytes of the body.
     pub fn update(&mut self, data: &[u8]) {
-        if self.mismatch_at.is_none() && self.position + data.len() as u64 <= self.expected_length {
-            if let Some(index) = first_difference(self.seed, self.position, data) {
-                self.mismatch_at = Some(self.position + index as u64);
-            }
+        // Bytes past the expected length are not compared; the caller rejects the length.
+        let within_length = self.position + data.len() as u64 <= self.expected_length;
+        if self.mismatch_at.is_none() && within_length {
+            self.mismatch_at = first_difference(self.seed, self.position, data)
+                .map(|index| self.position + index as u64);
         }
         self.position += data.len() as u64;
     }
