@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{BufRead as _, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -107,7 +107,7 @@ pub fn scripted_server(respond: fn(&str) -> Vec<u8>) -> String {
     format!("http://{address}")
 }
 
-fn serve_scripted(mut stream: impl std::io::Read + std::io::Write, respond: fn(&str) -> Vec<u8>) {
+fn serve_scripted(mut stream: impl Read + Write, respond: fn(&str) -> Vec<u8>) {
     let mut buffer = Vec::new();
     let mut chunk = [0_u8; 4096];
     loop {
