@@ -186,7 +186,7 @@ fn bench_storage_bridge(c: &mut Criterion) {
         .expect("start the storage runtime");
     futures::executor::block_on(client.create_bucket("bench", "tenant")).expect("create bucket");
     // A monoio core awaits the bridge the way this plain-thread executor does: the request
-    // crosses a tokio mpsc queue to the storage runtime and the answer returns on a oneshot.
+    // crosses a tokio mpsc queue to the storage runtime and the result returns on a oneshot.
     c.bench_function("adapters/head_bucket_round_trip", |b| {
         b.iter(|| {
             black_box(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throughput of 64 MiB GETs from nginx and from IronBucket (fs backend by default, or the
-# backend named by the first argument) in closed loop, with each server's CPU time and peak
-# resident memory (VmHWM), which shows whether objects are streamed or buffered whole.
+# backend named by the first argument) in closed loop, with each server's CPU time. The
+# servers' peak resident memory (VmHWM) shows whether objects are streamed or buffered whole.
 #
 # Environment: DURATION (per phase, default 10s), REPETITIONS (default 3), CONNECTIONS
 # (default 2).

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Latency versus load for 4 KiB GETs: finds the saturation rate of nginx and of IronBucket
+# Latency versus load for 4 KiB GETs. Finds the saturation rate of nginx and of IronBucket
 # (memory backend by default, or the backend named by the first argument) in closed loop,
-# measures p50 to p99.9 at 10, 25, 50, 75 and 90 % of it, and writes the plot as SVG next to
-# the result record.
+# then measures p50 to p99.9 at 10, 25, 50, 75 and 90 % of it. The plot is written as SVG
+# next to the result record.
 #
 # Environment: DURATION (per level, default 10s), CONNECTIONS (default 16).
 
