@@ -113,8 +113,13 @@ pub struct StorageSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySection {
-    /// Directory of YAML policy documents, compiled at start-up.
-    pub dir: PathBuf,
+    /// Directory of YAML policy documents, compiled at load. Set this or `table`.
+    pub dir: Option<PathBuf>,
+    /// Compiled decision-table file written by `ironbucket-policy compile`. Set this or `dir`.
+    pub table: Option<PathBuf>,
+    /// Ed25519 public key file (32 raw bytes, hex or base64); with it, `table` must carry a
+    /// signature that verifies.
+    pub public_key: Option<PathBuf>,
     /// Name the matching deny policy in AccessDenied messages.
     #[serde(default = "default_true")]
     pub deny_detail: bool,
@@ -304,7 +309,16 @@ impl Config {
         if let Some(root) = self.storage.root.as_mut() {
             resolve(root);
         }
-        resolve(&mut self.policy.dir);
+        for path in [
+            self.policy.dir.as_mut(),
+            self.policy.table.as_mut(),
+            self.policy.public_key.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            resolve(path);
+        }
         if let Some(shadow) = self.policy.shadow_dir.as_mut() {
             resolve(shadow);
         }
@@ -335,6 +349,20 @@ impl Config {
         }
         if self.server.region.is_empty() {
             return Err("server.region must not be empty".into());
+        }
+        match (&self.policy.dir, &self.policy.table) {
+            (Some(_), Some(_)) => {
+                return Err("set policy.dir or policy.table, not both".into());
+            }
+            (None, None) => {
+                return Err("policy.dir or policy.table is required".into());
+            }
+            _ => {}
+        }
+        if self.policy.public_key.is_some() && self.policy.table.is_none() {
+            return Err(
+                "policy.public_key verifies a compiled policy.table; set policy.table".into(),
+            );
         }
         if self.storage.backend == BackendKind::Fs && self.storage.root.is_none() {
             return Err("storage.root is required when storage.backend = \"fs\"".into());
@@ -478,7 +506,7 @@ path = "audit.log"
     fn minimal_config_parses() {
         let config = parse(MINIMAL).unwrap();
         assert_eq!(config.server.region, "us-east-1");
-        assert_eq!(config.policy.dir, PathBuf::from("/etc/ib/policies"));
+        assert_eq!(config.policy.dir, Some(PathBuf::from("/etc/ib/policies")));
         assert_eq!(config.limits.max_headers, 100);
     }
 
@@ -514,6 +542,26 @@ path = "audit.log"
         let config = parse(&text).unwrap();
         let shown = format!("{:?}", config.credentials[0]);
         assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn policy_dir_and_table_exclusive() {
+        let text = MINIMAL.replace(
+            "dir = \"policies\"",
+            "dir = \"policies\"\ntable = \"t.ibt\"",
+        );
+        let error = parse(&text).unwrap_err().to_string();
+        assert!(error.contains("not both"), "{error}");
+    }
+
+    #[test]
+    fn public_key_needs_table() {
+        let text = MINIMAL.replace(
+            "dir = \"policies\"",
+            "dir = \"policies\"\npublic_key = \"k.pub\"",
+        );
+        let error = parse(&text).unwrap_err().to_string();
+        assert!(error.contains("policy.table"), "{error}");
     }
 
     #[test]

@@ -49,7 +49,7 @@ fn main() -> ExitCode {
             Command::Check { config } => Config::load(&config)
                 .map_err(anyhow::Error::new)
                 .and_then(|config| {
-                    ironbucket::policy::compile_dir(&config.policy.dir)?;
+                    ironbucket::server::policy_source(&config).load()?;
                     println!(
                         "{}: configuration and policies are valid",
                         config_display(&config)

@@ -32,21 +32,58 @@ pub struct ReloadStatus {
     pub last_error: Option<String>,
 }
 
+/// Where the live policies come from.
+#[derive(Debug, Clone)]
+pub enum PolicySource {
+    /// A directory of policy documents, compiled at each load.
+    Dir(PathBuf),
+    /// A table file from `ironbucket-policy compile`, verified against `public_key` if set.
+    Table {
+        path: PathBuf,
+        public_key: Option<PathBuf>,
+    },
+}
+
+impl PolicySource {
+    /// Loads and compiles (or verifies) the source into a decision table.
+    pub fn load(&self) -> anyhow::Result<DecisionTable> {
+        match self {
+            PolicySource::Dir(dir) => compile_dir(dir),
+            PolicySource::Table { path, public_key } => {
+                load_table_file(path, public_key.as_deref())
+            }
+        }
+    }
+
+    /// The files whose change triggers a reload.
+    fn watched_files(&self) -> Vec<PathBuf> {
+        match self {
+            PolicySource::Dir(dir) => policy_files(dir).unwrap_or_default(),
+            PolicySource::Table { path, public_key } => {
+                let mut files = vec![path.clone()];
+                files.extend(public_key.clone());
+                files
+            }
+        }
+    }
+}
+
 /// The tables the cores read.
 pub struct PolicyStore {
     pub live: ArcSwap<DecisionTable>,
     /// A candidate table evaluated beside the live one; disagreements are audited.
     pub shadow: ArcSwapOption<DecisionTable>,
     pub status: ArcSwap<ReloadStatus>,
-    dir: PathBuf,
-    shadow_dir: Option<PathBuf>,
+    source: PolicySource,
+    shadow_source: Option<PolicySource>,
 }
 
 impl PolicyStore {
-    /// Compiles the policies at start-up. Any error here stops the start.
-    pub fn load(dir: &Path, shadow_dir: Option<&Path>) -> anyhow::Result<PolicyStore> {
-        let table = compile_dir(dir)?;
-        let shadow = shadow_dir.map(compile_dir).transpose()?;
+    /// Loads the policies at start-up. Any error here stops the start.
+    pub fn load(source: PolicySource, shadow_dir: Option<&Path>) -> anyhow::Result<PolicyStore> {
+        let shadow_source = shadow_dir.map(|dir| PolicySource::Dir(dir.to_owned()));
+        let table = source.load()?;
+        let shadow = shadow_source.as_ref().map(PolicySource::load).transpose()?;
         let now = SystemTime::now();
         let status = ReloadStatus {
             digest: table.digest().to_owned(),
@@ -60,16 +97,20 @@ impl PolicyStore {
             live: ArcSwap::from_pointee(table),
             shadow: ArcSwapOption::new(shadow.map(Arc::new)),
             status: ArcSwap::from_pointee(status),
-            dir: dir.to_owned(),
-            shadow_dir: shadow_dir.map(Path::to_path_buf),
+            source,
+            shadow_source,
         })
     }
 
     /// Recompiles both directories and swaps the new tables in whole. On any error the
     /// current tables stay, and the error is recorded.
     pub fn reload(&self, trigger: &'static str, metrics: &Metrics) -> Result<ReloadStatus, String> {
-        let result = compile_dir(&self.dir).and_then(|table| {
-            let shadow = self.shadow_dir.as_deref().map(compile_dir).transpose()?;
+        let result = self.source.load().and_then(|table| {
+            let shadow = self
+                .shadow_source
+                .as_ref()
+                .map(PolicySource::load)
+                .transpose()?;
             Ok((table, shadow))
         });
         let previous = self.status.load_full();
@@ -119,9 +160,31 @@ impl PolicyStore {
         }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    pub fn source(&self) -> &PolicySource {
+        &self.source
     }
+}
+
+/// Reads a compiled table file, verifying its signature when a public key is configured.
+pub fn load_table_file(path: &Path, public_key: Option<&Path>) -> anyhow::Result<DecisionTable> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read policy table {}", path.display()))?;
+    let key = public_key
+        .map(|key| {
+            std::fs::read(key)
+                .with_context(|| format!("cannot read policy public key {}", key.display()))
+        })
+        .transpose()?;
+    let table = ironbucket_policy::load_table(&bytes, key.as_deref())
+        .with_context(|| format!("policy table {} was rejected", path.display()))?;
+    tracing::info!(
+        policy.table = %path.display(),
+        policy.count = table.policy_count(),
+        policy.digest = table.digest(),
+        signature_checked = public_key.is_some(),
+        "policy table loaded"
+    );
+    Ok(table)
 }
 
 /// Reads every `.yaml`, `.yml` and `.json` file of `dir` and compiles them. Warnings are
@@ -197,10 +260,10 @@ fn read_sources(dir: &Path) -> anyhow::Result<Vec<SourceFile>> {
 }
 
 /// What changes when a policy file is edited, added or removed: names, sizes and times.
-fn fingerprint(dirs: &[&Path]) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+fn fingerprint(sources: &[&PolicySource]) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
     let mut entries = Vec::new();
-    for dir in dirs {
-        for path in policy_files(dir).unwrap_or_default() {
+    for source in sources {
+        for path in source.watched_files() {
             let meta = std::fs::metadata(&path).ok();
             let size = meta.as_ref().map_or(0, std::fs::Metadata::len);
             let modified = meta.and_then(|m| m.modified().ok());
@@ -228,13 +291,9 @@ pub fn start_reloader(
     std::thread::Builder::new()
         .name("ironbucket-policy".into())
         .spawn(move || {
-            let dirs = |store: &PolicyStore| -> Vec<PathBuf> {
-                let mut dirs = vec![store.dir.clone()];
-                dirs.extend(store.shadow_dir.clone());
-                dirs
-            };
-            let watched = dirs(&store);
-            let watched_refs: Vec<&Path> = watched.iter().map(PathBuf::as_path).collect();
+            let mut sources = vec![&store.source];
+            sources.extend(store.shadow_source.as_ref());
+            let watched_refs = sources;
             let mut last_seen = fingerprint(&watched_refs);
             loop {
                 let request = match watch_interval {

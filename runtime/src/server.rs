@@ -16,13 +16,13 @@ use crate::config::{BackendKind, Config};
 use crate::gateway::{Gateway, Shared};
 use crate::identity::CredentialStore;
 use crate::metrics::Metrics;
-use crate::policy::{PolicyStore, ReloadRequest, start_reloader};
+use crate::policy::{PolicySource, PolicyStore, ReloadRequest, start_reloader};
 
 /// Runs the gateway until SIGTERM or SIGINT, then drains it. Returns once every core stopped.
 pub fn serve(config: Config, cores: Option<usize>) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let policy = Arc::new(PolicyStore::load(
-        &config.policy.dir,
+        policy_source(&config),
         config.policy.shadow_dir.as_deref(),
     )?);
     let credentials =
@@ -113,6 +113,18 @@ pub fn serve(config: Config, cores: Option<usize>) -> anyhow::Result<()> {
     storage_runtime.shutdown(Duration::from_secs(5));
     tracing::info!("ironbucket stopped");
     Ok(())
+}
+
+/// The policy source the configuration names; validation guarantees one of the two.
+pub fn policy_source(config: &Config) -> PolicySource {
+    match (&config.policy.dir, &config.policy.table) {
+        (_, Some(table)) => PolicySource::Table {
+            path: table.clone(),
+            public_key: config.policy.public_key.clone(),
+        },
+        (Some(dir), None) => PolicySource::Dir(dir.clone()),
+        (None, None) => PolicySource::Dir(config.base_dir.join("policies")),
+    }
 }
 
 fn storage_config(config: &Config, cores: usize) -> StorageConfig {

@@ -4,12 +4,14 @@ table, the simulator, and dry-run policies in the audit log."""
 
 import json
 import signal
+import subprocess
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ALICE, BOB
+from conftest import ALICE, BINARY, BOB, QUICKSTART
 from s3wire import wait_for
 
 LOOPBACK_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -225,3 +227,49 @@ def test_conditions_see_request_context(fresh_gateway):
     with pytest.raises(ClientError) as error:
         plain.list_objects_v2(Bucket="conditions", Prefix="private/reports")
     assert "hide-private-prefix" in error.value.response["Error"]["Message"], error.value.response["Error"]
+
+
+POLICY_TOOL = BINARY.parent / "ironbucket-policy"
+
+
+def policy_tool(*args):
+    result = subprocess.run([str(POLICY_TOOL), *map(str, args)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"ironbucket-policy {args} exited {result.returncode}: {result.stderr}"
+    return result
+
+
+def use_table_file(gateway_config: Path, table: Path, public_key: Path):
+    text = gateway_config.read_text()
+    assert 'dir = "policies"' in text, "the quickstart [policy] section changed shape"
+    text = text.replace('dir = "policies"', f'table = "{table}"\npublic_key = "{public_key}"', 1)
+    gateway_config.write_text(text)
+
+
+@pytest.mark.skipif(not POLICY_TOOL.exists(), reason="needs target/release/ironbucket-policy")
+def test_signed_table_file_serves_and_tampering_rejected(fresh_gateway, tmp_path):
+    keys = tmp_path / "signer"
+    policy_tool("keygen", "--out", keys)
+    table = tmp_path / "policies.ibt"
+    policy_tool("compile", QUICKSTART / "policies", "-o", table, "--sign", f"{keys}.pk8")
+
+    gateway = fresh_gateway()
+    stop_gateway_process(gateway)
+    use_table_file(gateway.config_path, table, Path(f"{keys}.pub"))
+    gateway = fresh_gateway.relaunch(gateway)
+    gateway.client(ALICE).create_bucket(Bucket="signed-table")
+    assert policy_status(gateway)["policy_count"] == 3, policy_status(gateway)
+
+    # A table whose bytes changed after signing is refused; the signed table stays live.
+    digest = policy_status(gateway)["digest"]
+    data = bytearray(table.read_bytes())
+    data[-2] ^= 0x01
+    table.write_bytes(bytes(data))
+    status, body = admin(gateway, "POST", "/policy/reload")
+    assert status == 422, f"reload of a tampered table: {status} {body!r}"
+    assert policy_status(gateway)["digest"] == digest, "a tampered table replaced the signed one"
+    gateway.client(ALICE).put_object(Bucket="signed-table", Key="k", Body=b"still served")
+
+
+def stop_gateway_process(gateway):
+    gateway.process.terminate()
+    gateway.process.wait(timeout=15)
