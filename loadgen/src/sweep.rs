@@ -346,8 +346,9 @@ pub fn render_svg(sweeps: &[TargetSweep]) -> String {
         );
         decade += 1.0;
     }
-    for step in 0..=5 {
-        let rate = max_rate * 1.05 * f64::from(step) / 5.0;
+    let step = tick_step(max_rate * 1.05);
+    let mut rate = 0.0;
+    while rate <= max_rate * 1.05 {
         let position = x(rate);
         let _ = writeln!(
             svg,
@@ -356,6 +357,7 @@ pub fn render_svg(sweeps: &[TargetSweep]) -> String {
             TOP + plot_height,
             TOP + plot_height + 18.0
         );
+        rate += step;
     }
     let _ = writeln!(
         svg,
@@ -411,6 +413,17 @@ pub fn render_svg(sweeps: &[TargetSweep]) -> String {
     svg
 }
 
+/// Returns a tick spacing of 1, 2 or 5 times a power of ten that gives 4 to 10 ticks up to
+/// `range`.
+fn tick_step(range: f64) -> f64 {
+    let magnitude = 10f64.powf((range / 5.0).log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|factor| factor * magnitude)
+        .find(|step| range / step <= 10.0)
+        .unwrap_or(10.0 * magnitude)
+}
+
 fn format_milliseconds(value_ms: f64) -> String {
     if value_ms >= 1000.0 {
         format!("{:.0} s", value_ms / 1000.0)
@@ -423,4 +436,16 @@ fn format_milliseconds(value_ms: f64) -> String {
 
 fn escape(text: &str) -> String {
     quick_xml::escape::escape(text).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_step_is_round() {
+        assert_eq!(tick_step(14_981.0), 2_000.0);
+        assert_eq!(tick_step(950.0), 100.0);
+        assert_eq!(tick_step(30.0), 5.0);
+    }
 }

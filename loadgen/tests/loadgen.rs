@@ -670,3 +670,51 @@ fn https_untrusted_certificate_fails() {
     assert_eq!(get["ok"], 0);
     assert_eq!(get["errors"]["tls"], get["requests"]);
 }
+
+#[test]
+fn sweep_writes_svg_plot() {
+    let server = null_server(&[]);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let json = temp_path(&dir, "sweep.json");
+    let svg = temp_path(&dir, "sweep.svg");
+    let url = server.url();
+    let output = loadgen(&[
+        "sweep",
+        "--target",
+        &url,
+        "--json",
+        &json,
+        "--svg",
+        &svg,
+        "--anonymous",
+        "--size",
+        "0",
+        "--no-prepare",
+        "--quiet",
+        "--connections",
+        "2",
+        "--saturation-duration",
+        "1s",
+        "--duration",
+        "1s",
+        "--warmup",
+        "0s",
+        "--levels",
+        "10,50",
+        "--allow-late",
+        "--assert",
+        "all.error_rate<=0",
+    ]);
+    assert_eq!(exit_code(&output), 0, "{}", describe(&output));
+    let report = read_json(json.as_ref());
+    let sweep = &report["targets"][0];
+    assert!(
+        number(&sweep["saturation_rate"]) > 100.0,
+        "{}",
+        sweep["saturation_rate"]
+    );
+    assert_eq!(sweep["levels"].as_array().map(Vec::len), Some(2));
+    let plot = std::fs::read_to_string(&svg).expect("read the SVG");
+    assert!(plot.starts_with("<svg"));
+    assert_eq!(plot.matches("<polyline").count(), 4);
+}
