@@ -26,6 +26,12 @@ use crate::workload::{Client, Op, Workload};
 /// Maximum connections per target.
 pub const MAX_CONNECTIONS: usize = 1024;
 
+/// How long before its intended send time an open-loop request is built and signed.
+const SIGN_AHEAD: Duration = Duration::from_millis(100);
+
+/// Pause of a closed-loop connection thread after a failed connect.
+const CONNECT_RETRY_DELAY: Duration = Duration::from_millis(10);
+
 /// The send discipline of a phase.
 pub enum Discipline<'a> {
     /// Every request at its scheduled time.
@@ -322,6 +328,12 @@ fn run_open(
             return;
         };
         let due = start + Duration::from_nanos(slot.offset_ns);
+        // At low rates a free thread may take a slot minutes ahead. Waiting here until shortly
+        // before it keeps the SigV4 date within the 15 minutes that servers accept, while
+        // the request is still built and signed before its intended time.
+        if let Some(early) = due.checked_sub(SIGN_AHEAD) {
+            sleep_until(early, Duration::ZERO);
+        }
         let (sent, outcome) =
             client.execute(slot.op, slot.key, &mut || sleep_until(due, spin_margin));
         let sample = Sample {
@@ -358,6 +370,10 @@ fn run_closed(
             key = key.wrapping_add((worker as u32).wrapping_mul(1_000_000));
         }
         let (sent, outcome) = client.execute(op, key, &mut || {});
+        if outcome.error.as_deref() == Some("connect") {
+            // A target that refuses connections would otherwise be retried in a tight loop.
+            std::thread::sleep(CONNECT_RETRY_DELAY);
+        }
         let sent_ns = nanos_since(start, sent);
         let sample = Sample {
             op,

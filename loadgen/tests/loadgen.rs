@@ -718,3 +718,33 @@ fn sweep_writes_svg_plot() {
     assert!(plot.starts_with("<svg"));
     assert_eq!(plot.matches("<polyline").count(), 4);
 }
+
+#[test]
+fn refused_connections_counted() {
+    // Bind and drop a listener, so the port is very likely closed for the run.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind a loopback port")
+        .local_addr()
+        .expect("local address")
+        .port();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let json = temp_path(&dir, "run.json");
+    let url = format!("http://127.0.0.1:{port}");
+    let output = loadgen(&run_args(
+        &url,
+        &json,
+        &[
+            "--rate",
+            "100",
+            "--duration",
+            "1s",
+            "--allow-late",
+            "--assert",
+            "all.error_rate<1%",
+        ],
+    ));
+    assert_eq!(exit_code(&output), 1, "{}", describe(&output));
+    let report = read_json(json.as_ref());
+    let get = op_result(first_phase(&report), "get");
+    assert_eq!(get["errors"]["connect"], 100);
+}
