@@ -2,9 +2,10 @@
 //! policy sets of 10, 100, 1,000 and 10,000 policies.
 //!
 //! Before timing, every request is decided by both engines and the decisions must agree.
-//! Each iteration decides one request, cycling through 1,000 requests of which about half
-//! are allowed. Run with `cargo bench -p ironbucket-benches --bench policy`; the p99 figures
-//! come from `cargo run --release -p ironbucket-benches --example policy_latency`.
+//! Each iteration decides one request, cycling through 1,000 requests of which about one in
+//! five is allowed (the benchmark prints the count per set). Run with
+//! `cargo bench -p ironbucket-benches --bench policy`; the p99 figures come from
+//! `cargo run --release -p ironbucket-benches --example policy_latency`.
 
 use std::hint::black_box;
 use std::time::Duration;

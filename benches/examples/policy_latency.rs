@@ -2,7 +2,7 @@
 //! sets of the criterion benchmark, with the targets checked at the end.
 //!
 //! Run with `cargo run --release -p ironbucket-benches --example policy_latency`. Each call
-//! is timed on its own with `Instant`, whose own cost is measured and printed first; the
+//! is timed on its own with `Instant`, whose own cost is measured and printed first. The
 //! samples go into a buffer allocated before timing, and are sorted afterwards. Criterion
 //! reports means and medians; this reports the tail. Policy set sizes given as arguments
 //! replace the default list, for profiling one size.

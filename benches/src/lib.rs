@@ -2,9 +2,9 @@
 //! their translation to Cedar, so that the criterion benchmark and the latency example
 //! decide the same requests against the same policies in both engines.
 //!
-//! A generated set is shaped like a multi-tenant deployment: each tenant has reader and
+//! A generated set is shaped like a multi-tenant deployment. Each tenant has reader and
 //! writer roles, an auditors group, named users and tenant-wide listings over a few bucket
-//! prefixes, with about one policy in ten a Deny and about one in five conditional on the
+//! prefixes. About one policy in ten is a Deny, and about one in five is conditional on the
 //! client's network. Sets grow by adding tenants, so a larger set is more of the same kind of
 //! policy, as in a real deployment, rather than longer policies. Each tenant's policies are in
 //! a file of their own.
@@ -81,7 +81,8 @@ pub struct Workload {
     pub sources: Vec<SourceFile>,
     /// The same set as Cedar policy text.
     pub cedar_text: String,
-    /// Requests, about half of them allowed.
+    /// Requests, about one in five of them allowed. The rest are denied by default or by an
+    /// explicit Deny, so that both the missing and the matching paths are timed.
     pub requests: Vec<GeneratedRequest>,
 }
 

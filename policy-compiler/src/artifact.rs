@@ -41,8 +41,8 @@ const FORMAT_NAME: &str = "ironbucket-policy-table";
 const SIGNATURE_PREFIX: &str = "signature: ";
 const ED25519_SIGNATURE_BYTES: usize = 64;
 
-/// Why a table file could not be written or loaded. Messages name the problem and the fix
-/// and never contain key material.
+/// An error writing or loading a table file. Messages name the problem and the fix and never
+/// contain key material.
 #[derive(Debug, thiserror::Error)]
 pub enum TableFileError {
     /// The file is larger than [`MAX_TABLE_FILE_BYTES`].
@@ -142,7 +142,7 @@ pub struct LoadedTable {
     pub sources: Vec<SourceFile>,
 }
 
-/// Where the compiled policies came from, recorded in the file.
+/// The origin of the compiled policies, recorded in the file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Provenance {
     /// The Git commit of the policy repository, when known.
@@ -236,7 +236,7 @@ fn signed_message(header: &[u8], payload: &[u8]) -> Vec<u8> {
 
 /// Compiles `sources` and writes a table file, signed when `signing_key` is given.
 ///
-/// Fails when the sources have errors, so that no file holds a table that would not load.
+/// Fails when the sources have errors, so that no file contains a table that would not load.
 pub fn write_table_file(
     sources: &[SourceFile],
     provenance: &Provenance,

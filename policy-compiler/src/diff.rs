@@ -1,12 +1,16 @@
 //! Policy diffs: which combinations of principal selector, action and resource pattern a
 //! change to a policy set newly allows or newly denies.
 //!
-//! Both sets are probed at the same points. Each selector value of either set becomes a
-//! principal that has only that attribute, plus one principal with none; each action that
-//! any pattern of either set names is tried; and each resource pattern of either set yields a
-//! sample resource, its wildcards replaced by `x` and its variables by the probing
-//! principal's values. A combination of attributes that no single selector names, such as a
-//! user who is also in a denied group, is not probed.
+//! Both sets are probed at the same points:
+//!
+//! - principals: each selector value of either set, as a principal that has only that
+//!   attribute, and one principal with no attribute at all;
+//! - actions: each action that an action pattern of either set covers;
+//! - resources: one sample per resource pattern of either set, its wildcards replaced by `x`
+//!   and its variables by the probing principal's values.
+//!
+//! A combination of attributes that no single selector names, such as a user who is also in
+//! a denied group, is not probed.
 //!
 //! Conditions depend on the request, so a policy with conditions is treated as "may match":
 //! a point whose decision depends on conditions is reported as [`Outcome::Conditional`].
@@ -25,11 +29,11 @@ use crate::template::{self, Piece, TextMode};
 /// The decision at one probe point, with conditions unknown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Outcome {
-    /// Denied whatever the conditions say.
+    /// Denied whatever the conditions decide.
     Deny,
     /// Allowed or denied depending on conditions.
     Conditional,
-    /// Allowed whatever the conditions say.
+    /// Allowed whatever the conditions decide.
     Allow,
 }
 
@@ -109,8 +113,8 @@ impl fmt::Display for Change {
     }
 }
 
-/// What groups probe results into one [`Change`]: principal, resource pattern, outcome before
-/// and after.
+/// The grouping key of probe results that form one [`Change`]: principal, resource pattern,
+/// and the outcomes before and after.
 type ChangeKey = (ProbePrincipal, String, Outcome, Outcome);
 
 /// The facts about one policy that classification needs.

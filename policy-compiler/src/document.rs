@@ -175,10 +175,10 @@ pub struct Condition {
     pub operator: ConditionOperator,
     /// The request attribute compared.
     pub key: ConditionKey,
-    /// The values compared against, already validated for the operator: numbers for the
-    /// `Numeric` operators, timestamps for the `Date` operators, ranges such as `07:00-19:00`
-    /// for `TimeOfDay`, CIDR blocks or IP addresses for the IP operators, and `true` or
-    /// `false` for `Bool` and `Null`.
+    /// The values compared against, already validated for the operator. They are numbers
+    /// for `Numeric`, timestamps for `Date`, ranges such as `07:00-19:00` for `TimeOfDay`,
+    /// CIDR blocks or addresses for the IP operators, and `true` or `false` for `Bool` and
+    /// `Null`.
     pub values: Vec<String>,
     /// The rule combining several values.
     pub quantifier: Quantifier,

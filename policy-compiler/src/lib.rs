@@ -51,28 +51,33 @@
 //! Compilation turns each policy's patterns into indices, so that a decision looks only at
 //! the policies that can match instead of matching one glob per policy:
 //!
-//! - Strings are interned: principal values become keys of one hash map per principal type,
+//! - Strings are interned: principal values and bucket names become inline keys of hash maps,
 //!   and policy ids are shared `Arc<str>`s that decisions clone without copying.
 //! - Actions are bit sets. Action wildcards such as `s3:Get*` are expanded against the closed
-//!   list of S3 actions at compile time, so an [`ActionSet`] has one bit per [`Action`], and
-//!   the table keeps, for each action, the bit set of policies that cover it.
+//!   list of S3 actions at compile time, so an [`ActionSet`] has one bit per [`Action`].
 //! - Principals are indexed. The principal's user id, tenant, roles and groups are looked up
-//!   in the hash maps, which give the policies naming them; policies with principal type `*`
-//!   are always candidates. Candidates are a bit set over policies, intersected with the
-//!   action's bit set.
+//!   in one hash map per principal type. Each map lists the policies naming a value, together
+//!   with their action bits. Policies with principal type `*` are in a list of their own.
+//!   The entries whose actions include the request's become the candidates, a short sorted
+//!   list whose length depends on the caller rather than on the size of the set.
 //! - Resource patterns with a literal bucket name are grouped by bucket, so the request's
 //!   bucket selects its group with one hash lookup. Within a group, and among the patterns
-//!   whose bucket has a wildcard, each pattern is split into a literal prefix (up to the
-//!   first `*` or `?`) and a remainder. The distinct prefixes are kept sorted with a link from
-//!   each prefix to its longest stored proper prefix, so one binary search finds every prefix
-//!   that starts the resource. The remainder glob runs only for candidate policies.
-//! - Conditions are lowered to typed predicates: CIDR blocks parsed, booleans resolved.
+//!   whose bucket has a wildcard or a variable, each pattern is split into a literal prefix
+//!   (up to the first `*`, `?` or `${`) and a remainder. The distinct prefixes are kept sorted
+//!   with a link from each prefix to its longest stored proper prefix, so one binary search
+//!   finds every prefix that starts the resource. The remainder runs only for candidates.
+//! - Conditions are lowered to typed predicates: numbers, times, CIDR blocks and time zones
+//!   parsed once, claim paths and header names resolved, booleans fixed.
+//! - Policy variables (`${aws:username}` and others) are matched piece by piece against the
+//!   principal's own strings, so substituting them allocates nothing.
 //!
 //! [`reference::evaluate`] is a plain interpreter of the same semantics over the parsed
 //! documents. Tests compare it with the table on generated policy sets.
 //!
-//! `cargo run --release -p ironbucket-policy --example decision_timing` measures decisions
-//! against a generated set of 1,000 policies.
+//! The crate's binary, `ironbucket-policy`, validates, tests, diffs, explains and compiles
+//! policy directories; [`load_table`] reads the table files it writes. `docs/policies.md` is
+//! the language and tool reference, and `docs/performance.md` has the measurements, made with
+//! `cargo run --release -p ironbucket-benches --example policy_latency`.
 
 #![forbid(unsafe_code)]
 

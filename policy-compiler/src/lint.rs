@@ -151,9 +151,9 @@ fn unconditional_delete(policy: &Policy) -> Option<Action> {
 /// Reports each Allow policy that an enforced, unconditional Deny matches on every request the
 /// Allow could match, so that the Allow can never allow anything.
 ///
-/// The check is conservative: it reports a shadow only when the Deny's selectors include
-/// every selector value of the Allow, its actions include every action of the Allow, and each
-/// resource pattern of the Allow is covered by one pattern of the Deny.
+/// The check is conservative, so it reports only certain shadows. The Deny's selectors must
+/// include every selector value of the Allow, and its actions every action of the Allow.
+/// Each resource pattern of the Allow must be covered by one pattern of the Deny.
 pub(crate) fn report_shadowed_allows(
     documents: &[PolicyDocument],
     diagnostics: &mut Vec<Diagnostic>,

@@ -1,6 +1,6 @@
-//! Tables swapped through arc-swap while threads evaluate, as the gateway reloads policies:
-//! every evaluation must see one whole table, so its decision must be the one of either the
-//! old or the new policy set and never a mix, and no evaluation may fail.
+//! Tables swapped through arc-swap while threads evaluate, as the gateway reloads policies.
+//! Every evaluation must see one whole table, so its decision must be the one of either the
+//! old or the new policy set, never a mix. No evaluation may fail.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -3,7 +3,7 @@
 //!
 //! A list sized by the candidates, not a bit set sized by the policy set, keeps a decision's
 //! cost independent of how many policies other principals have: a caller typically has a few
-//! dozen candidates whether the set holds ten policies or ten thousand.
+//! dozen candidates whether the set contains ten policies or ten thousand.
 
 use smallvec::SmallVec;
 

@@ -58,8 +58,8 @@ struct PrefixEntry {
 /// Patterns of many policies, indexed by literal prefix.
 ///
 /// Prefixes and wildcard remainders live in one string, and remainders in one list, so that a
-/// search touches a few adjacent cache lines instead of one heap allocation per step; in a
-/// table of thousands of policies those misses are most of a decision's cost.
+/// search touches a few adjacent cache lines instead of one heap allocation per step. In a
+/// table of thousands of policies, those cache misses are most of a decision's cost.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PrefixIndex {
     text: Box<str>,

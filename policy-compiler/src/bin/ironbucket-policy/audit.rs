@@ -149,6 +149,7 @@ fn replay_record(
         replay.skipped += 1;
         return Ok(());
     };
+
     let principal = record_principal(record, principals)?;
     let resource = match (&record.bucket, &record.key) {
         (Some(bucket), Some(key)) => format!("{S3_ARN_PREFIX}{bucket}/{key}"),
@@ -162,7 +163,8 @@ fn replay_record(
             .ok()
     });
     // NOTE: records do not say whether the request used TLS, so aws:SecureTransport is
-    // replayed as false; the prefix, max-keys and header keys are absent for the same reason.
+    // replayed as false. Records carry no listing parameters or headers either, so those
+    // keys are absent.
     let context = RequestContext {
         source_ip,
         current_time_unix: record
@@ -179,6 +181,7 @@ fn replay_record(
         resource: &resource,
         context: &context,
     };
+
     let word = |allowed: bool| if allowed { "allow" } else { "deny" };
     let before = word(old.evaluate(&request).is_allowed());
     let after = word(new.evaluate(&request).is_allowed());

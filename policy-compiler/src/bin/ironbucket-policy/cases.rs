@@ -153,6 +153,7 @@ fn failure_report(case: &Case, prepared: &Prepared, decision: &Decision) -> Opti
     if effect_ok && policies_ok {
         return None;
     }
+
     let principal = &prepared.principal;
     let mut report = String::new();
     let _ = writeln!(
@@ -166,6 +167,7 @@ fn failure_report(case: &Case, prepared: &Prepared, decision: &Decision) -> Opti
         principal.groups
     );
     let _ = writeln!(report, "  expected: {}", prepared.expected.as_str());
+
     let reason = match &decision.reason {
         DenyReason::Allowed => "allowed".to_owned(),
         DenyReason::NoMatchingAllow => "no enforced Allow policy matches".to_owned(),

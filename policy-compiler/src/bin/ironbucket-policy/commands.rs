@@ -418,8 +418,7 @@ pub fn compile(dir: &Path, output: &Path, sign: Option<&Path>) -> Result<ExitCod
     }
     let key = match sign {
         Some(path) => {
-            let bytes = fs::read(path)
-                .with_context(|| format!("cannot read signing key {}", path.display()))?;
+            let bytes = read_key_file(path, "signing key")?;
             Some(SigningKey::from_pkcs8(&bytes).with_context(|| path.display().to_string())?)
         }
         None => None,
@@ -475,12 +474,12 @@ pub fn inspect(file: &Path, public_key: Option<&Path>) -> Result<ExitCode> {
     }
     let bytes = fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let key = public_key
-        .map(|path| {
-            fs::read(path).with_context(|| format!("cannot read public key {}", path.display()))
-        })
+        .map(|path| read_key_file(path, "public key"))
         .transpose()?;
+
     let loaded = read_table_file(&bytes, key.as_deref())
         .with_context(|| format!("cannot load table file {}", file.display()))?;
+
     let metadata = &loaded.metadata;
     println!("format version: {}", metadata.format_version);
     println!("source digest: {}", metadata.source_digest);
@@ -508,6 +507,24 @@ pub fn inspect(file: &Path, public_key: Option<&Path>) -> Result<ExitCode> {
         loaded.sources.len()
     );
     Ok(ExitCode::Clean)
+}
+
+/// Maximum size of a key file. Ed25519 keys take 32 bytes raw and under 100 bytes as PKCS#8,
+/// so anything larger is the wrong file.
+const MAX_KEY_FILE_BYTES: u64 = 4096;
+
+fn read_key_file(path: &Path, description: &str) -> Result<Vec<u8>> {
+    let size = fs::metadata(path)
+        .with_context(|| format!("cannot read {description} {}", path.display()))?
+        .len();
+    if size > MAX_KEY_FILE_BYTES {
+        bail!(
+            "{description} {} is {size} bytes, more than the maximum of {MAX_KEY_FILE_BYTES} \
+             for a key file; pass the .pk8 or .pub file that keygen wrote",
+            path.display()
+        );
+    }
+    fs::read(path).with_context(|| format!("cannot read {description} {}", path.display()))
 }
 
 pub fn keygen(out: &Path) -> Result<ExitCode> {

@@ -39,7 +39,7 @@ struct Cli {
     command: Command,
 }
 
-/// How `validate` prints diagnostics.
+/// Output formats of `validate`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// `file:line:column: severity: message`, one per line.
@@ -117,7 +117,7 @@ enum Command {
     Compile {
         /// Directory of policy files.
         dir: PathBuf,
-        /// Where to write the table file.
+        /// The path of the table file to write.
         #[arg(short, long)]
         output: PathBuf,
         /// Ed25519 private key (PKCS#8 DER, as written by keygen) to sign the table with.
@@ -141,7 +141,7 @@ enum Command {
     },
 }
 
-/// How `diff` prints decision changes.
+/// Output formats of `diff`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormat {
     /// One sentence per change.

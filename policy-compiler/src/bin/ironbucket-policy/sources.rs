@@ -100,17 +100,18 @@ pub fn with_display_paths(dir: &Path, sources: &[SourceFile]) -> Vec<SourceFile>
 }
 
 /// Reads a text file after checking its size.
-pub fn read_small_file(path: &Path, what: &str) -> Result<String> {
+pub fn read_small_file(path: &Path, description: &str) -> Result<String> {
     let size = fs::metadata(path)
-        .with_context(|| format!("cannot read {what} {}", path.display()))?
+        .with_context(|| format!("cannot read {description} {}", path.display()))?
         .len();
     if size > MAX_INPUT_FILE_BYTES {
         bail!(
-            "{what} {} is {size} bytes, more than the maximum of {MAX_INPUT_FILE_BYTES}",
+            "{description} {} is {size} bytes, more than the maximum of {MAX_INPUT_FILE_BYTES}",
             path.display()
         );
     }
-    fs::read_to_string(path).with_context(|| format!("cannot read {what} {}", path.display()))
+    fs::read_to_string(path)
+        .with_context(|| format!("cannot read {description} {}", path.display()))
 }
 
 /// Reads a YAML or JSON mapping of names (user ids) to principal attributes.
