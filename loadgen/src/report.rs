@@ -349,8 +349,8 @@ pub fn print_phase(phase: &PhaseResult, repetitions: u32) {
     }
     if !phase.valid {
         println!(
-            "  INVALID: more than {:.1} % of requests were sent over 100 us late; the generator \
-             could not keep the schedule (use fewer targets on this host, or --allow-late)",
+            "  INVALID: more than {:.1} % of requests were sent over 100 us late, so the load \
+             offered was below the schedule; check the host for other load, or lower the rate",
             MAX_LATE_FRACTION * 100.0
         );
     }
