@@ -258,7 +258,7 @@ pub fn run(args: &RunArgs) -> Result<u8, LoadgenError> {
     }
     let record = RunRecord {
         tool: format!("ironbucket-loadgen {}", env!("CARGO_PKG_VERSION")),
-        command: std::env::args().collect(),
+        command: redacted_command_line(),
         started_unix_s: log_start
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_secs()),
@@ -296,10 +296,73 @@ pub fn exit_code(valid: bool, allow_late: bool, gates: &[GateResult]) -> u8 {
     }
 }
 
+/// Options whose values are secrets, left out of the command line in records.
+const SECRET_OPTIONS: [&str; 2] = ["--secret-key", "--bearer"];
+
+/// Returns this process's command line with the values of [`SECRET_OPTIONS`] replaced by
+/// `REDACTED`, for the JSON records.
+pub fn redacted_command_line() -> Vec<String> {
+    redact(std::env::args())
+}
+
+fn redact(arguments: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut hide_next = false;
+    for argument in arguments {
+        if hide_next {
+            out.push("REDACTED".to_owned());
+            hide_next = false;
+            continue;
+        }
+        let secret_with_value = SECRET_OPTIONS
+            .iter()
+            .find(|option| argument.starts_with(&format!("{option}=")));
+        if let Some(option) = secret_with_value {
+            out.push(format!("{option}=REDACTED"));
+            continue;
+        }
+        hide_next = SECRET_OPTIONS.contains(&argument.as_str());
+        out.push(argument);
+    }
+    out
+}
+
 /// Writes `bytes` to `path`.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), LoadgenError> {
     std::fs::write(path, bytes).map_err(|source| LoadgenError::File {
         path: path.to_owned(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|item| (*item).to_owned()).collect()
+    }
+
+    #[test]
+    fn secret_values_redacted() {
+        let redacted = redact(strings(&[
+            "run",
+            "--secret-key",
+            "s3cr3t",
+            "--bearer=tok",
+            "--rate",
+            "5",
+        ]));
+        assert_eq!(
+            redacted,
+            strings(&[
+                "run",
+                "--secret-key",
+                "REDACTED",
+                "--bearer=REDACTED",
+                "--rate",
+                "5"
+            ])
+        );
+    }
 }

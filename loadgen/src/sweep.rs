@@ -188,7 +188,7 @@ pub fn run(args: &SweepArgs) -> Result<u8, LoadgenError> {
         .iter()
         .all(|target: &TargetResult| target.repetitions.iter().all(|phase| phase.valid));
     let record = SweepRecord {
-        command: std::env::args().collect(),
+        command: crate::runner::redacted_command_line(),
         machine: Machine::current(),
         targets: sweeps,
         gates: gate_results.clone(),

@@ -748,3 +748,35 @@ fn refused_connections_counted() {
     let get = op_result(first_phase(&report), "get");
     assert_eq!(get["errors"]["connect"], 100);
 }
+
+#[test]
+fn json_record_hides_secret_key() {
+    let server = null_server(&[]);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let json = temp_path(&dir, "run.json");
+    let url = server.url();
+    let output = loadgen(&[
+        "run",
+        "--target",
+        &url,
+        "--json",
+        &json,
+        "--access-key",
+        "AKIDTEST",
+        "--secret-key",
+        "very-secret-value",
+        "--size",
+        "0",
+        "--no-prepare",
+        "--quiet",
+        "--rate",
+        "20",
+        "--duration",
+        "1s",
+        "--allow-late",
+    ]);
+    assert_eq!(exit_code(&output), 0, "{}", describe(&output));
+    let text = std::fs::read_to_string(&json).expect("read the JSON report");
+    assert!(!text.contains("very-secret-value"));
+    assert!(text.contains("REDACTED"));
+}
