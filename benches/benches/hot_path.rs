@@ -5,6 +5,8 @@
 //!
 //! Run with `cargo bench -p ironbucket-benches --bench hot_path`.
 
+#![forbid(unsafe_code)]
+
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
