@@ -89,7 +89,9 @@ start_nginx() {
     local root=$1 dir="$WORK/nginx" port
     if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
         log "installing nginx-light"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+        # A fresh machine has no package lists yet, so update them when the first try fails.
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null ||
+            { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
     fi
     port=$(free_port)
     mkdir -p "$dir/tmp"
