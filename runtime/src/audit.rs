@@ -2,7 +2,7 @@
 //! that no core ever touches the disk.
 //!
 //! Cores hand records to the writer over a bounded channel and await a free slot when it is full,
-//! so a slow disk slows requests down instead of losing records. A record holds no secret: the
+//! so a slow disk slows requests down instead of losing records. A record contains no secret: the
 //! access key id is public, signatures and tokens are never copied in.
 
 use std::io::Write;

@@ -156,7 +156,7 @@ pub struct CredentialEntry {
     pub access_key_id: String,
     /// The secret itself; prefer `secret_env` or `secret_file` outside demos.
     pub secret: Option<String>,
-    /// Name of an environment variable that holds the secret.
+    /// Name of an environment variable that contains the secret.
     pub secret_env: Option<String>,
     /// File whose contents (trailing newline removed) are the secret.
     pub secret_file: Option<PathBuf>,
@@ -445,7 +445,7 @@ impl Config {
 }
 
 impl CredentialEntry {
-    /// Reads the secret from wherever the entry says it lives.
+    /// Reads the secret from the source the entry names: inline, environment or file.
     pub fn load_secret(&self) -> Result<String, String> {
         if let Some(secret) = &self.secret {
             return Ok(secret.clone());

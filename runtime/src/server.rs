@@ -136,7 +136,7 @@ fn storage_config(config: &Config, cores: usize) -> StorageConfig {
     };
     let mut storage = StorageConfig::new(backend);
     storage.workers = config.storage.workers;
-    // Every open upload or download holds a storage job for its whole life, so the job limit
+    // Every open upload or download occupies a storage job for its whole life, so the job limit
     // must exceed what the connection limits admit, or idle uploads would starve other requests.
     storage.max_jobs = storage
         .max_jobs

@@ -184,7 +184,7 @@ impl Gateway {
             return Ok(BucketLookup::None);
         };
         let lookup = self.lookup_bucket(bucket).await?;
-        // CreateBucket on a taken name answers BucketAlreadyExists, as S3 does, rather
+        // CreateBucket on a taken name returns BucketAlreadyExists, as S3 does, rather
         // than AccessDenied; the operation itself refuses to touch the bucket.
         if let BucketLookup::Found(info) = &lookup
             && request.operation != Operation::CreateBucket
@@ -258,7 +258,7 @@ impl Gateway {
         resource: &str,
     ) -> Result<(), RequestError> {
         let Some(action) = Action::from_name(action_name) else {
-            // The router only produces action names the policy crate knows; fail closed if not.
+            // The router only produces action names the policy crate defines; fail closed if not.
             return Err(RequestError::internal(format!(
                 "the policy language has no action {action_name}"
             )));

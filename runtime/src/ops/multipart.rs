@@ -2,7 +2,6 @@
 //! AbortMultipartUpload, ListParts and ListMultipartUploads.
 
 use ironbucket_http::{Body, Response};
-use ironbucket_s3::headers::format_etag;
 use ironbucket_s3::params::{
     check_acl_headers, parse_list_params, parse_list_parts_params, parse_part_number,
 };
@@ -14,7 +13,7 @@ use ironbucket_s3::xml::render::{
 };
 use ironbucket_s3::{ErrorCode, S3Error, S3Request};
 
-use super::object::{open_copy_source, upload_length};
+use super::object::{open_copy_source, upload_length, upload_response};
 use super::{bucket_name, bucket_tenant, key_name, new_object_from_headers, owner_of};
 use crate::gateway::entity_too_large;
 use crate::gateway::{
@@ -70,11 +69,7 @@ pub(super) async fn upload_part(
         .await?;
     let max = gateway.config().limits.max_object_bytes;
     let (meta, summary) = stream_upload(exchange, body, authenticated.payload, handle, max).await?;
-    let mut response = ResponseBuilder::new(exchange, 200).header("etag", format_etag(&meta.etag));
-    if let Some(checksum) = &summary.checksum {
-        response = response.header(checksum.algorithm.header_name(), checksum.to_base64());
-    }
-    Ok(response.build())
+    Ok(upload_response(exchange, &meta, &summary))
 }
 
 /// UploadPartCopy: a byte range of an existing object becomes a part. The bytes stream through

@@ -17,6 +17,7 @@ use ironbucket_s3::{
     ConditionalHeaders, ErrorCode, Method, S3Error, S3Request, evaluate_conditions,
     evaluate_copy_source_conditions, parse_range,
 };
+use ironbucket_sigv4::PayloadSummary;
 
 use super::{bucket_name, bucket_tenant, key_name, new_object_from_headers, owner_of};
 use crate::gateway::{
@@ -42,11 +43,21 @@ pub(super) async fn put_object(
     let max = gateway.config().limits.max_object_bytes;
     let (meta, summary) = stream_upload(exchange, body, authenticated.payload, handle, max).await?;
 
+    Ok(upload_response(exchange, &meta, &summary))
+}
+
+/// The response to a PutObject or UploadPart: the ETag, and the checksum the body was
+/// verified against, which SDKs compare with their own.
+pub(super) fn upload_response(
+    exchange: &Exchange<'_>,
+    meta: &ObjectMeta,
+    summary: &PayloadSummary,
+) -> Response {
     let mut response = ResponseBuilder::new(exchange, 200).header("etag", format_etag(&meta.etag));
     if let Some(checksum) = &summary.checksum {
         response = response.header(checksum.algorithm.header_name(), checksum.to_base64());
     }
-    Ok(response.build())
+    response.build()
 }
 
 /// The decoded length of an upload body, checked against the size limit before any byte of
