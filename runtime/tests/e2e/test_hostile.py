@@ -943,7 +943,9 @@ def open_file_limit() -> int:
 
 @pytest.mark.skipif(open_file_limit() < 12_000, reason="needs an open-file limit of at least 12000")
 def test_held_uploads_starve_no_reads(fresh_gateway, bucket_name):
-    gateway = fresh_gateway("io_uring", "[limits]\nbody_timeout_ms = 15000\n")
+    # Held bodies time out after 30 s, so a GET starved behind them would wait that long; the
+    # 10 s allowance below leaves room for a loaded host to set up 4300 uploads first.
+    gateway = fresh_gateway("io_uring", "[limits]\nbody_timeout_ms = 30000\n")
     client = gateway.client()
     client.create_bucket(Bucket=bucket_name)
     client.put_object(Bucket=bucket_name, Key="small", Body=b"still here")
@@ -954,12 +956,12 @@ def test_held_uploads_starve_no_reads(fresh_gateway, bucket_name):
             connection = connect(gateway)
             connection.sendall(head)
             connections.append(connection)
-        time.sleep(1)
+        time.sleep(2)
         started = time.monotonic()
         try:
             path = f"/{bucket_name}/small"
             response = send(
-                gateway.endpoint, "GET", path, sign_headers_literal(gateway.endpoint, "GET", path, ALICE), timeout=3
+                gateway.endpoint, "GET", path, sign_headers_literal(gateway.endpoint, "GET", path, ALICE), timeout=10
             )
             status = response.status
         except TimeoutError:
