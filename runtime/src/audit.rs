@@ -171,7 +171,23 @@ fn report_write_error(stats: &AuditStats, error: &std::io::Error) {
 
 impl AuditWriter {
     /// Waits until every queued record is written. Call after dropping every sink.
-    pub fn join(self) {
+    ///
+    /// The writer ends only when the last sink is gone, so a sink still held somewhere would
+    /// block shutdown forever. After `timeout` this returns anyway: the writer drains the
+    /// queue continuously, so by then it has written every record queued before the cores
+    /// stopped, and the number written so far is logged.
+    pub fn join(self, timeout: std::time::Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.thread.is_finished() {
+            if std::time::Instant::now() >= deadline {
+                tracing::warn!(
+                    audit.written = self.stats.written.load(Ordering::Relaxed),
+                    "audit writer still open at exit: a sink was not released"
+                );
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         if self.thread.join().is_err() {
             tracing::error!("audit writer thread panicked");
         }

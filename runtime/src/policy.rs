@@ -26,13 +26,13 @@ pub struct ReloadStatus {
     pub policy_count: usize,
     pub loaded_at: SystemTime,
     pub last_attempt: SystemTime,
-    /// What made the latest attempt: `startup`, `file-change`, `sighup` or `admin`.
+    /// The trigger of the latest attempt: `startup`, `file-change`, `sighup` or `admin`.
     pub trigger: &'static str,
     /// The error of the latest attempt, when it failed.
     pub last_error: Option<String>,
 }
 
-/// Where the live policies come from.
+/// The origin of the live policies.
 #[derive(Debug, Clone)]
 pub enum PolicySource {
     /// A directory of policy documents, compiled at each load.
@@ -55,7 +55,7 @@ impl PolicySource {
         }
     }
 
-    /// The files whose change triggers a reload.
+    /// Returns the files whose change triggers a reload.
     fn watched_files(&self) -> Vec<PathBuf> {
         match self {
             PolicySource::Dir(dir) => policy_files(dir).unwrap_or_default(),
@@ -259,7 +259,7 @@ fn read_sources(dir: &Path) -> anyhow::Result<Vec<SourceFile>> {
     Ok(sources)
 }
 
-/// What changes when a policy file is edited, added or removed: names, sizes and times.
+/// Lists what changes when a policy file is edited, added or removed: names, sizes and times.
 fn fingerprint(sources: &[&PolicySource]) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
     let mut entries = Vec::new();
     for source in sources {

@@ -109,7 +109,7 @@ pub fn serve(config: Config, cores: Option<usize>) -> anyhow::Result<()> {
     // the writer flushes what is queued before it exits.
     drop(shared);
     drop(admin_state);
-    audit_writer.join();
+    audit_writer.join(Duration::from_secs(5));
     storage_runtime.shutdown(Duration::from_secs(5));
     tracing::info!("ironbucket stopped");
     Ok(())

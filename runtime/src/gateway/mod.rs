@@ -56,7 +56,7 @@ pub struct Gateway {
     next_request: Cell<u64>,
 }
 
-/// What one request has learnt so far, carried through the phases and into its audit record.
+/// The state of one request, carried through the phases and into its audit record.
 pub(crate) struct Exchange<'a> {
     pub head: &'a RequestHead,
     pub conn: &'a ConnectionInfo,
@@ -333,7 +333,7 @@ impl Gateway {
         );
     }
 
-    /// The audit record of a request the HTTP layer rejected before it was routed.
+    /// Builds the audit record of a request the HTTP layer rejected before it was routed.
     fn protocol_error_record(
         &self,
         request_id: String,

@@ -153,7 +153,6 @@ def test_file_change_reload_and_rollback(fresh_gateway):
     gateway.process.send_signal(signal.SIGHUP)
     wait_for(lambda: policy_status(gateway)["digest"] == first, timeout=15)
     client.put_object(Bucket="reload-bucket", Key="after", Body=b"4")
-    assert "last_error" in policy_status(gateway), "status lost its fields"
     assert policy_status(gateway)["last_error"] is None, "a good reload left the old error"
 
 
